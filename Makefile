@@ -1,0 +1,50 @@
+# Cairn build entry points. Every target installs missing Debian packages first.
+BUILD_DIR      ?= build
+ASAN_DIR       ?= build-asan
+DATA_DIR       ?= ./data
+JOBS           ?= $(shell nproc)
+CMAKE_FLAGS    ?=
+
+.PHONY: deps build test test-slow test-asan bench run clean format
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+build: deps $(BUILD_DIR)/build.ninja
+	@ninja -C $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest -L fast --output-on-failure -j $(JOBS)
+
+test-slow: build
+	@cd $(BUILD_DIR) && ctest -L slow --output-on-failure
+
+$(ASAN_DIR)/build.ninja:
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=ON \
+	  -DCAIRN_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+
+test-asan: deps $(ASAN_DIR)/build.ninja
+	@ninja -C $(ASAN_DIR) -j $(JOBS)
+	@cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -L fast -LE no-asan --output-on-failure -j $(JOBS)
+
+bench: build
+
+# Until the network server lands, `make run` builds Cairn, creates the data
+# directory (recovering it if it exists) and verifies it with the offline tool.
+run: build
+	@mkdir -p $(DATA_DIR)
+	@$(BUILD_DIR)/cairn --version
+	@$(BUILD_DIR)/cairn init --data-dir $(DATA_DIR)
+	@$(BUILD_DIR)/cairn verify --data-dir $(DATA_DIR)
+	@echo "cairn: the network server (cairn serve) is not built yet; see README status"
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i

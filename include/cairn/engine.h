@@ -1,0 +1,80 @@
+#pragma once
+// Cairn's embeddable storage engine (libcairn).
+//
+// An Engine owns a data directory: a manifest, and per shard a log of segment files and
+// an index. Writes (Append, Delete, Trim) are asynchronous: the callback runs exactly once,
+// on the shard's thread, after the write is durable (or with the error that refused it);
+// keep callbacks short. The *Sync variants block the caller. Reads are synchronous,
+// thread-safe, and see only durable events.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/options.h"
+#include "cairn/status.h"
+#include "cairn/types.h"
+
+namespace cairn {
+
+struct EngineStats {
+  struct Shard {
+    uint64_t appends = 0;
+    uint64_t events = 0;
+    uint64_t batches = 0;  // group commits (one write + fdatasync each)
+    uint64_t batch_bytes = 0;
+    uint64_t heads_cached = 0;
+    uint64_t head_hits = 0;
+    uint64_t head_misses = 0;
+    uint64_t next_position = 0;
+    bool failed = false;
+  };
+  std::vector<Shard> shards;
+  uint64_t recovery_ms = 0;
+  uint64_t recovery_replayed_events = 0;
+};
+
+class Engine {
+ public:
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  using StateCallback = std::function<void(Result<StreamInfo>)>;
+
+  // Opens (or creates) the data directory and recovers every shard.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  // Stops accepting writes, completes the ones in flight, persists the index.
+  ~Engine();
+
+  void Append(AppendRequest request, AppendCallback done);
+  void Delete(DeleteRequest request, StateCallback done);
+  void Trim(TrimRequest request, StateCallback done);
+  Result<AppendResult> AppendSync(AppendRequest request);
+  Result<StreamInfo> DeleteSync(DeleteRequest request);
+  Result<StreamInfo> TrimSync(TrimRequest request);
+
+  Result<ReadResult> Read(const ReadRequest& request) const;
+  Result<ScanResult> Scan(const ScanRequest& request) const;
+  Result<StreamInfo> Info(std::string_view stream) const;
+  Result<ListStreamsResult> ListStreams(const ListStreamsRequest& request) const;
+  Result<std::vector<std::string>> ListTypes(std::string_view org) const;
+  // Orgs after `after` (exclusive), sorted, at most `count`.
+  Result<std::vector<std::string>> ListOrgs(std::string_view after = {},
+                                            uint32_t count = 10000) const;
+  Result<VerifyResult> Verify(const VerifyRequest& request) const;
+
+  uint32_t shard_count() const;
+  ShardKey shard_key() const;
+  // The shard a stream belongs to (the stream name must be valid).
+  uint32_t ShardOf(std::string_view stream) const;
+  EngineStats Stats() const;
+  const std::string& data_dir() const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn

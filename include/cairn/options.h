@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cairn/limits.h"
+#include "cairn/types.h"
+
+namespace cairn {
+
+class Env;
+
+struct EngineOptions {
+  std::string data_dir = "./data";
+  // Fixed when the data directory is created; ignored (read from the manifest) after.
+  uint32_t shards = 0;  // 0: one per CPU core
+  ShardKey shard_key = ShardKey::kOrg;
+  bool create_if_missing = true;
+
+  uint64_t segment_size_bytes = 256ull << 20;
+  // One budget for every cache: stream heads, RocksDB block cache and memtables.
+  uint64_t memory_budget_bytes = 512ull << 20;
+  uint64_t idempotency_window_ms = 24ull * 3600 * 1000;
+  // Requests queued for one shard before new ones get BUSY.
+  uint32_t max_queued_requests_per_shard = 1u << 16;
+  // Bytes gathered into one group-commit write (a larger single request goes alone).
+  uint32_t max_batch_bytes = 4u << 20;
+  EngineLimits limits;
+
+  Env* env = nullptr;  // nullptr: the real disk, clock and randomness
+};
+
+}  // namespace cairn

@@ -1,0 +1,29 @@
+// `cairn`: one executable for the server and every tool. Subcommands register on a
+// CLI11 app; each lives in its own file.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cairn: a durable, replicated event store"};
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("--version", version, "Print the version and exit");
+  cairn::cli::Command init = cairn::cli::AddInitCommand(&app);
+  cairn::cli::Command verify = cairn::cli::AddVerifyCommand(&app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (version) {
+    std::printf("cairn %s\n", CAIRN_VERSION);
+    return 0;
+  }
+  if (app.got_subcommand(init.app)) return init.run();
+  if (app.got_subcommand(verify.app)) return verify.run();
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}

@@ -1,0 +1,28 @@
+#pragma once
+// Everything nondeterministic the engine touches: disk, clock, randomness. The engine
+// takes an Env at construction; tests pass fault-injecting or deterministic ones.
+
+#include <memory>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "io/async_disk.h"
+#include "io/file_system.h"
+
+namespace cairn {
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual FileSystem* fs() = 0;
+  virtual Clock* clock() = 0;
+  virtual Random* random() = 0;
+  virtual Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() = 0;
+  // Real disk (io_uring), real clock, OS randomness.
+  static Env* Default();
+};
+
+// io_uring-backed AsyncDisk.
+Result<std::unique_ptr<AsyncDisk>> NewUringDisk(uint32_t queue_depth);
+
+}  // namespace cairn

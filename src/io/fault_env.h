@@ -1,0 +1,61 @@
+#pragma once
+// An Env that injects disk faults on demand, for tests. Wraps a base Env (normally the
+// real one) and consults a FaultPlan on every log write and file read. The plan may be
+// changed from the test thread while the engine runs.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "io/env.h"
+
+namespace cairn {
+
+struct FaultPlan {
+  // Next log write fails with this errno before touching the disk (EIO, ENOSPC, ...).
+  std::atomic<int> write_errno{0};
+  // Next log write reaches the disk, then its fdatasync fails with this errno.
+  std::atomic<int> sync_errno{0};
+  // Next log write persists only its first half (4 KiB aligned) and reports a short write.
+  std::atomic<bool> short_write{false};
+  // Next log write persists only its first `torn_write_bytes` bytes (any length), then the
+  // "machine dies": every later disk operation fails with EIO and nothing completes OK.
+  std::atomic<uint32_t> torn_write_bytes{0};
+  // Flip bit `flip_bit` of the byte at `flip_offset` in every read of a file whose path
+  // ends with flip_path_suffix (empty: off).
+  std::mutex flip_mu;
+  std::string flip_path_suffix;
+  uint64_t flip_offset = 0;
+  uint8_t flip_bit = 0;
+
+  std::atomic<bool> dead{false};
+  std::atomic<uint64_t> log_writes{0};  // log writes seen (counted before faults apply)
+};
+
+class FaultInjectionEnv final : public Env {
+ public:
+  explicit FaultInjectionEnv(Env* base);
+  ~FaultInjectionEnv() override;
+  FaultPlan& plan() { return plan_; }
+
+  FileSystem* fs() override;
+  Clock* clock() override { return base_->clock(); }
+  Random* random() override { return base_->random(); }
+  Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override;
+
+  // The path a file descriptor was opened with (for writes that bypass O_DIRECT).
+  std::string PathOf(int fd);
+  void RememberPath(int fd, const std::string& path);
+
+ private:
+  class Fs;
+  class Disk;
+  Env* base_;
+  FaultPlan plan_;
+  std::unique_ptr<Fs> fs_;
+  std::mutex paths_mu_;
+  std::unordered_map<int, std::string> paths_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,371 @@
+#include "cairn/engine.h"
+
+#include <sys/resource.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "base/names.h"
+#include "io/env.h"
+#include "storage/manifest.h"
+#include "storage/request_check.h"
+#include "storage/shard.h"
+#include "storage/shard_reader.h"
+#include "storage/verifier.h"
+
+namespace cairn {
+
+struct Engine::Impl {
+  EngineOptions options;
+  Env* env = nullptr;
+  Manifest manifest;
+  int lock_fd = -1;
+  IndexResources resources;
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<ShardReader> readers;
+  uint64_t recovery_ms = 0;
+
+  ~Impl() {
+    for (auto& s : shards) s->Stop();
+    shards.clear();
+    if (lock_fd >= 0) (void)env->fs()->CloseFile(lock_fd);
+  }
+
+  std::string ShardDir(uint32_t i) const {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "/shard-%03u", i);
+    return options.data_dir + buf;
+  }
+
+  uint32_t ShardOfKey(std::string_view key) const {
+    return static_cast<uint32_t>(XXH64(key.data(), key.size(), 0) % manifest.shards);
+  }
+
+  uint32_t ShardOfName(const StreamName& n, std::string_view stream) const {
+    switch (manifest.shard_key) {
+      case ShardKey::kOrg: return ShardOfKey(n.org);
+      case ShardKey::kType: return ShardOfKey(n.org_type);
+      case ShardKey::kStream: return ShardOfKey(stream);
+    }
+    return 0;
+  }
+
+  // The single shard holding a scope ("org" or "org/type"), if the shard key allows it.
+  std::optional<uint32_t> ShardOfScope(std::string_view org, std::string_view org_type) const {
+    if (manifest.shard_key == ShardKey::kOrg) return ShardOfKey(org);
+    if (manifest.shard_key == ShardKey::kType && !org_type.empty()) return ShardOfKey(org_type);
+    return std::nullopt;
+  }
+
+  void Route(uint32_t shard, std::unique_ptr<WriteOp> op) { shards[shard]->Submit(std::move(op)); }
+};
+
+namespace {
+
+Status OpenImpl(Engine::Impl* impl) {
+  FileSystem* fs = impl->env->fs();
+  const std::string& dir = impl->options.data_dir;
+  if (!fs->Exists(dir)) {
+    if (!impl->options.create_if_missing) return Status::NotFound("data directory " + dir);
+    CAIRN_RETURN_IF_ERROR(fs->CreateDir(dir));
+  }
+  CAIRN_ASSIGN_OR_RETURN(impl->lock_fd, fs->LockFile(dir + "/LOCK"));
+  auto m = ReadManifest(fs, dir);
+  if (m.ok()) {
+    impl->manifest = *m;
+  } else if (m.status().code() == StatusCode::kNotFound) {
+    if (!impl->options.create_if_missing) return m.status();
+    Manifest nm;
+    nm.shards = impl->options.shards != 0 ? impl->options.shards
+                                          : std::max(1u, std::thread::hardware_concurrency());
+    if (nm.shards > 1024) return Status::Invalid("at most 1024 shards");
+    nm.shard_key = impl->options.shard_key;
+    nm.created_ms = impl->env->clock()->NowMillis();
+    CAIRN_RETURN_IF_ERROR(WriteManifest(fs, dir, nm));
+    impl->manifest = nm;
+  } else {
+    return m.status();
+  }
+  if (impl->options.segment_size_bytes < (1u << 20) ||
+      impl->options.segment_size_bytes > (1ull << 31)) {
+    return Status::Invalid("segment size must be between 1 MiB and 2 GiB");
+  }
+  // Every segment keeps a read descriptor open: allow as many as the system does.
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // The memory budget (docs/internals/memory.md): 45% index block cache, 25% memtables
+  // (charged to the same cache), 25% stream heads, 5% for everything else.
+  const uint64_t budget = impl->options.memory_budget_bytes;
+  const uint32_t n = impl->manifest.shards;
+  impl->resources = MakeIndexResources(budget * 45 / 100, budget * 25 / 100, n);
+  const uint64_t heads_per_shard = budget * 25 / 100 / n;
+  uint64_t t0 = impl->env->clock()->MonotonicNanos();
+  for (uint32_t i = 0; i < n; ++i) {
+    impl->shards.push_back(
+        std::make_unique<Shard>(i, impl->options, impl->env, impl->ShardDir(i), heads_per_shard));
+  }
+  // Shards recover in parallel.
+  std::vector<Status> results(n);
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] { results[i] = impl->shards[i]->Open(impl->resources); });
+  }
+  for (auto& t : threads) t.join();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!results[i].ok()) {
+      return Status(results[i].code(),
+                    "shard " + std::to_string(i) + ": " + results[i].message());
+    }
+  }
+  impl->recovery_ms = (impl->env->clock()->MonotonicNanos() - t0) / 1000000;
+  for (uint32_t i = 0; i < n; ++i) {
+    impl->readers.emplace_back(i, impl->shards[i]->index(), impl->shards[i]->segments());
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+struct SyncWait {
+  std::promise<Result<T>> promise;
+  std::function<void(Result<T>)> Callback() {
+    return [this](Result<T> r) { promise.set_value(std::move(r)); };
+  }
+};
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->env = options.env != nullptr ? options.env : Env::Default();
+  Status st = OpenImpl(impl.get());
+  if (!st.ok()) return st;
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+void Engine::Append(AppendRequest request, AppendCallback done) {
+  Status st = CheckAppendRequest(request, impl_->options.limits);
+  if (!st.ok()) return done(st);
+  uint32_t shard = 0;
+  for (size_t i = 0; i < request.clauses.size(); ++i) {
+    auto name = ParseStreamName(request.clauses[i].stream);
+    uint32_t s = impl_->ShardOfName(*name, request.clauses[i].stream);
+    if (i == 0) {
+      shard = s;
+    } else if (s != shard) {
+      return done(Status::CrossShard("streams " + request.clauses[0].stream + " and " +
+                                     request.clauses[i].stream + " are in different shards"));
+    }
+  }
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kAppend;
+  if (!request.idempotency_key.empty()) {
+    auto name = ParseStreamName(request.clauses[0].stream);
+    op->idem_scoped_key = std::string(name->org);
+    op->idem_scoped_key.push_back('\0');
+    op->idem_scoped_key.append(request.idempotency_key);
+    op->fingerprint = RequestFingerprint(request);
+  }
+  op->append = std::move(request);
+  op->on_append = std::move(done);
+  impl_->Route(shard, std::move(op));
+}
+
+void Engine::Delete(DeleteRequest request, StateCallback done) {
+  auto name = ParseStreamName(request.stream);
+  if (!name.ok()) return done(name.status());
+  uint32_t shard = impl_->ShardOfName(*name, request.stream);
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kDelete;
+  op->del = std::move(request);
+  op->on_state = std::move(done);
+  impl_->Route(shard, std::move(op));
+}
+
+void Engine::Trim(TrimRequest request, StateCallback done) {
+  auto name = ParseStreamName(request.stream);
+  if (!name.ok()) return done(name.status());
+  uint32_t shard = impl_->ShardOfName(*name, request.stream);
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kTrim;
+  op->trim = std::move(request);
+  op->on_state = std::move(done);
+  impl_->Route(shard, std::move(op));
+}
+
+Result<AppendResult> Engine::AppendSync(AppendRequest request) {
+  SyncWait<AppendResult> w;
+  auto f = w.promise.get_future();
+  Append(std::move(request), w.Callback());
+  return f.get();
+}
+
+Result<StreamInfo> Engine::DeleteSync(DeleteRequest request) {
+  SyncWait<StreamInfo> w;
+  auto f = w.promise.get_future();
+  Delete(std::move(request), w.Callback());
+  return f.get();
+}
+
+Result<StreamInfo> Engine::TrimSync(TrimRequest request) {
+  SyncWait<StreamInfo> w;
+  auto f = w.promise.get_future();
+  Trim(std::move(request), w.Callback());
+  return f.get();
+}
+
+Result<ReadResult> Engine::Read(const ReadRequest& request) const {
+  auto name = ParseStreamName(request.stream);
+  if (!name.ok()) return name.status();
+  for (const std::string& t : request.types) CAIRN_RETURN_IF_ERROR(ValidateEventType(t));
+  if (request.count > kMaxReadCount) {
+    return Status::TooLarge("COUNT is at most " + std::to_string(kMaxReadCount));
+  }
+  return impl_->readers[impl_->ShardOfName(*name, request.stream)].ReadStream(request);
+}
+
+Result<ScanResult> Engine::Scan(const ScanRequest& request) const {
+  for (const std::string& t : request.types) CAIRN_RETURN_IF_ERROR(ValidateEventType(t));
+  if (request.count > kMaxReadCount) {
+    return Status::TooLarge("COUNT is at most " + std::to_string(kMaxReadCount));
+  }
+  std::string_view scope = request.scope;
+  if (!scope.empty() && scope[0] == '#') {
+    uint64_t shard = 0;
+    auto digits = scope.substr(1);
+    if (digits.empty() || digits.size() > 4 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return Status::Invalid("shard scope is #<shard number>");
+    }
+    shard = std::stoull(std::string(digits));
+    if (shard >= impl_->manifest.shards) {
+      return Status::Invalid("no shard " + std::to_string(shard) + " (this node has " +
+                             std::to_string(impl_->manifest.shards) + ")");
+    }
+    return impl_->readers[shard].Scan(index::kPositionTag, {}, request);
+  }
+  size_t slash = scope.find('/');
+  std::string_view org = scope.substr(0, slash);
+  CAIRN_RETURN_IF_ERROR(ValidateOrg(org));
+  std::string_view org_type;
+  if (slash != std::string_view::npos) {
+    CAIRN_RETURN_IF_ERROR(ValidateStreamType(scope.substr(slash + 1)));
+    org_type = scope;
+  }
+  auto shard = impl_->ShardOfScope(org, org_type);
+  if (!shard) {
+    return Status::Invalid("scope " + std::string(scope) + " spans shards under shard key " +
+                           std::string(ShardKeyName(impl_->manifest.shard_key)) +
+                           "; scan each #shard instead");
+  }
+  if (org_type.empty()) return impl_->readers[*shard].Scan(index::kOrgScopeTag, org, request);
+  return impl_->readers[*shard].Scan(index::kTypeScopeTag, org_type, request);
+}
+
+Result<StreamInfo> Engine::Info(std::string_view stream) const {
+  auto name = ParseStreamName(stream);
+  if (!name.ok()) return name.status();
+  return impl_->readers[impl_->ShardOfName(*name, stream)].Info(stream);
+}
+
+Result<ListStreamsResult> Engine::ListStreams(const ListStreamsRequest& request) const {
+  std::string_view scope = request.scope;
+  size_t slash = scope.find('/');
+  std::string_view org = scope.substr(0, slash);
+  CAIRN_RETURN_IF_ERROR(ValidateOrg(org));
+  std::string_view org_type;
+  if (slash != std::string_view::npos) {
+    CAIRN_RETURN_IF_ERROR(ValidateStreamType(scope.substr(slash + 1)));
+    org_type = scope;
+  }
+  if (request.count == 0 || request.count > kMaxReadCount) {
+    return Status::Invalid("COUNT must be 1-" + std::to_string(kMaxReadCount));
+  }
+  std::vector<uint32_t> shards;
+  if (auto s = impl_->ShardOfScope(org, org_type)) {
+    shards.push_back(*s);
+  } else {
+    for (uint32_t i = 0; i < impl_->manifest.shards; ++i) shards.push_back(i);
+  }
+  std::vector<std::string> all;
+  for (uint32_t s : shards) {
+    CAIRN_ASSIGN_OR_RETURN(auto part,
+                           impl_->readers[s].ListStreams(scope, request.after, request.count + 1));
+    all.insert(all.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  std::sort(all.begin(), all.end());
+  ListStreamsResult res;
+  if (all.size() > request.count) {
+    all.resize(request.count);
+    res.next = all.back();
+  }
+  res.streams = std::move(all);
+  return res;
+}
+
+Result<std::vector<std::string>> Engine::ListTypes(std::string_view org) const {
+  CAIRN_RETURN_IF_ERROR(ValidateOrg(org));
+  std::set<std::string> types;
+  for (uint32_t s = 0; s < impl_->manifest.shards; ++s) {
+    if (auto only = impl_->ShardOfScope(org, {}); only && *only != s) continue;
+    CAIRN_ASSIGN_OR_RETURN(auto part, impl_->readers[s].ListTypes(org));
+    types.insert(part.begin(), part.end());
+  }
+  return std::vector<std::string>(types.begin(), types.end());
+}
+
+Result<std::vector<std::string>> Engine::ListOrgs(std::string_view after, uint32_t count) const {
+  std::set<std::string> orgs;
+  for (uint32_t s = 0; s < impl_->manifest.shards; ++s) {
+    CAIRN_ASSIGN_OR_RETURN(auto part, impl_->readers[s].ListOrgs(after, count));
+    orgs.insert(part.begin(), part.end());
+  }
+  std::vector<std::string> out(orgs.begin(), orgs.end());
+  if (out.size() > count) out.resize(count);
+  return out;
+}
+
+Result<VerifyResult> Engine::Verify(const VerifyRequest& request) const {
+  if (request.shard >= impl_->manifest.shards) {
+    return Status::Invalid("no shard " + std::to_string(request.shard));
+  }
+  // Only indexed (durable) positions: the tail being written is not verified.
+  uint64_t head = impl_->shards[request.shard]->Stats().next_position - 1;
+  uint64_t to = std::min(request.to, head);
+  return VerifyShardLog(impl_->env->fs(), impl_->ShardDir(request.shard) + "/log", request.shard,
+                        request.from, to);
+}
+
+uint32_t Engine::shard_count() const { return impl_->manifest.shards; }
+ShardKey Engine::shard_key() const { return impl_->manifest.shard_key; }
+const std::string& Engine::data_dir() const { return impl_->options.data_dir; }
+
+uint32_t Engine::ShardOf(std::string_view stream) const {
+  auto name = ParseStreamName(stream);
+  CAIRN_ASSERT(name.ok());
+  return impl_->ShardOfName(*name, stream);
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats s;
+  s.recovery_ms = impl_->recovery_ms;
+  for (auto& sh : impl_->shards) {
+    ShardStats x = sh->Stats();
+    s.shards.push_back({x.appends, x.events, x.batches, x.batch_bytes, x.heads_cached,
+                        x.head_hits, x.head_misses, x.next_position, x.failed});
+    s.recovery_replayed_events += sh->recovery_replayed_events();
+  }
+  return s;
+}
+
+}  // namespace cairn

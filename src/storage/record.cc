@@ -1,0 +1,260 @@
+#include "storage/record.h"
+
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "storage/chain.h"
+
+namespace cairn {
+namespace {
+
+template <typename T>
+void Put(AlignedBuffer* b, T v) {
+  b->Append(&v, sizeof(v));
+}
+
+void PutBytes16(AlignedBuffer* b, std::string_view s) {
+  Put<uint16_t>(b, static_cast<uint16_t>(s.size()));
+  b->Append(s.data(), s.size());
+}
+
+void PadTo8(AlignedBuffer* b) { b->Resize(format::AlignUp(b->size(), format::kRecordAlign)); }
+
+void SealRecord(AlignedBuffer* b, size_t start) {
+  uint32_t length = static_cast<uint32_t>(b->size() - start);
+  char* rec = b->data() + start;
+  EncodeFixed32(rec + 8, length);
+  uint32_t crc = crc32c::Value(rec + format::kRecordCrcStart, length - format::kRecordCrcStart);
+  EncodeFixed32(rec + format::kRecordCrcOffset, crc);
+  PadTo8(b);
+}
+
+}  // namespace
+
+EventsRecordBuilder::EventsRecordBuilder(AlignedBuffer* buf, uint64_t first_position,
+                                         uint64_t timestamp_ms, std::string_view idempotency_key,
+                                         const Fingerprint& fingerprint, bool transaction,
+                                         uint16_t clause_count)
+    : buf_(buf), start_(buf->size()), timestamp_ms_(timestamp_ms) {
+  CAIRN_DASSERT(start_ % format::kRecordAlign == 0);
+  format::RecordHeader h;
+  h.type = format::RecordType::kEvents;
+  h.first_position = first_position;
+  h.timestamp_ms = timestamp_ms;
+  format::EncodeRecordHeader(h, buf_->Extend(format::kRecordHeaderSize));
+  PutBytes16(buf_, idempotency_key);
+  if (!idempotency_key.empty()) {
+    buf_->Append(fingerprint.data(), fingerprint.size());
+    Put<uint8_t>(buf_, transaction ? 1 : 0);
+  }
+  Put<uint16_t>(buf_, clause_count);
+}
+
+void EventsRecordBuilder::BeginClause(std::string_view stream, uint64_t stream_id,
+                                      uint64_t first_version, uint64_t first_readable,
+                                      uint64_t created_ms, uint32_t event_count, bool created) {
+  PutBytes16(buf_, stream);
+  Put<uint64_t>(buf_, stream_id);
+  Put<uint64_t>(buf_, first_version);
+  Put<uint64_t>(buf_, first_readable);
+  Put<uint64_t>(buf_, created_ms);
+  Put<uint32_t>(buf_, event_count);
+  Put<uint8_t>(buf_, created ? 1 : 0);
+}
+
+size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position, uint64_t version,
+                                     const Uuid& id, std::string_view type, std::string_view data,
+                                     std::string_view metadata, Hash256* chain) {
+  size_t at = buf_->size();
+  size_t len = EntrySize(type.size(), data.size(), metadata.size());
+  char* e = buf_->Extend(len);
+  Hash256 payload = PayloadHash(data, metadata);
+  ChainFields f{position, version, timestamp_ms_, &id, stream, type,
+                static_cast<uint32_t>(data.size()), static_cast<uint32_t>(metadata.size())};
+  *chain = ChainNext(*chain, f, payload);
+  char* p = e + 8;
+  EncodeFixed64(p, position);
+  EncodeFixed64(p + 8, version);
+  EncodeFixed64(p + 16, timestamp_ms_);
+  std::memcpy(p + 24, id.bytes.data(), 16);
+  uint16_t tl = static_cast<uint16_t>(type.size());
+  std::memcpy(p + 40, &tl, 2);
+  EncodeFixed32(p + 42, static_cast<uint32_t>(data.size()));
+  EncodeFixed32(p + 46, static_cast<uint32_t>(metadata.size()));
+  std::memcpy(p + 50, payload.data(), 32);
+  std::memcpy(p + 82, chain->data(), 32);
+  p += 114;
+  std::memcpy(p, type.data(), type.size());
+  p += type.size();
+  if (!data.empty()) std::memcpy(p, data.data(), data.size());
+  p += data.size();
+  if (!metadata.empty()) std::memcpy(p, metadata.data(), metadata.size());
+  EncodeFixed32(e, static_cast<uint32_t>(len));
+  EncodeFixed32(e + 4, crc32c::Value(e + 8, len - 8));
+  ++events_;
+  return at;
+}
+
+size_t EventsRecordBuilder::Finish() {
+  EncodeFixed32(buf_->data() + start_ + 32, events_);
+  SealRecord(buf_, start_);
+  return start_;
+}
+
+size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                               const StreamStateView& s) {
+  size_t start = buf->size();
+  format::RecordHeader h;
+  h.type = format::RecordType::kStreamState;
+  h.first_position = next_position;
+  h.timestamp_ms = timestamp_ms;
+  format::EncodeRecordHeader(h, buf->Extend(format::kRecordHeaderSize));
+  PutBytes16(buf, s.stream);
+  Put<uint64_t>(buf, s.stream_id);
+  Put<uint64_t>(buf, s.version);
+  Put<uint64_t>(buf, s.first_readable);
+  Put<uint64_t>(buf, s.created_ms);
+  Put<uint8_t>(buf, static_cast<uint8_t>(s.deleted));
+  SealRecord(buf, start);
+  return start;
+}
+
+Status CheckRecordCrc(std::string_view record) {
+  if (record.size() < format::kRecordHeaderSize) return Status::Corruption("record truncated");
+  uint32_t stored = DecodeFixed32(record.data() + format::kRecordCrcOffset);
+  uint32_t actual = crc32c::Value(record.data() + format::kRecordCrcStart,
+                                  record.size() - format::kRecordCrcStart);
+  if (stored != actual) return Status::Corruption("record checksum mismatch");
+  return Status::Ok();
+}
+
+Result<EntryView> DecodeEntry(std::string_view in) {
+  if (in.size() < format::kEntryFixedSize) return Status::Corruption("event entry truncated");
+  const char* e = in.data();
+  EntryView v;
+  v.length = DecodeFixed32(e);
+  if (v.length < format::kEntryFixedSize || v.length > in.size()) {
+    return Status::Corruption("bad event entry length");
+  }
+  if (DecodeFixed32(e + 4) != crc32c::Value(e + 8, v.length - 8)) {
+    return Status::Corruption("event entry checksum mismatch");
+  }
+  const char* p = e + 8;
+  v.position = DecodeFixed64(p);
+  v.version = DecodeFixed64(p + 8);
+  v.timestamp_ms = DecodeFixed64(p + 16);
+  std::memcpy(v.id.bytes.data(), p + 24, 16);
+  uint16_t tl = DecodeFixed16(p + 40);
+  uint32_t dl = DecodeFixed32(p + 42);
+  uint32_t ml = DecodeFixed32(p + 46);
+  std::memcpy(v.payload_hash.data(), p + 50, 32);
+  std::memcpy(v.chain_hash.data(), p + 82, 32);
+  if (static_cast<uint64_t>(format::kEntryFixedSize) + tl + dl + ml != v.length) {
+    return Status::Corruption("event entry field lengths disagree");
+  }
+  p += 114;
+  v.type = std::string_view(p, tl);
+  v.data = std::string_view(p + tl, dl);
+  v.metadata = std::string_view(p + tl + dl, ml);
+  return v;
+}
+
+Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position) {
+  CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
+  if (h.type != format::RecordType::kEvents || h.length != record.size()) {
+    return Status::Corruption("not an events record");
+  }
+  EventsRecordView r;
+  r.header = h;
+  Decoder d(record.substr(format::kRecordHeaderSize));
+  r.idempotency_key = d.GetBytes(d.Get16());
+  if (!r.idempotency_key.empty()) {
+    std::string_view fp = d.GetBytes(16);
+    if (fp.size() == 16) std::memcpy(r.fingerprint.data(), fp.data(), 16);
+    r.transaction = d.Get8() != 0;
+  }
+  uint16_t clauses = d.Get16();
+  uint64_t expected_position = h.first_position;
+  uint32_t total = 0;
+  for (uint16_t c = 0; c < clauses && d.ok(); ++c) {
+    ClauseView cv;
+    cv.stream = d.GetBytes(d.Get16());
+    cv.stream_id = d.Get64();
+    cv.first_version = d.Get64();
+    cv.first_readable = d.Get64();
+    cv.created_ms = d.Get64();
+    uint32_t n = d.Get32();
+    cv.created = d.Get8() != 0;
+    if (!d.ok() || n == 0 || n > h.event_count) return Status::Corruption("bad clause header");
+    cv.entries_offset = static_cast<uint32_t>(d.position() - record.data());
+    for (uint32_t i = 0; i < n; ++i) {
+      size_t off = static_cast<size_t>(d.position() - record.data());
+      auto entry = DecodeEntry(record.substr(off));
+      if (!entry.ok()) {
+        if (failed_position != nullptr) *failed_position = expected_position;
+        return entry.status();
+      }
+      EntryView e = *entry;
+      if (e.position != expected_position || e.version != cv.first_version + i ||
+          e.timestamp_ms != h.timestamp_ms) {
+        if (failed_position != nullptr) *failed_position = expected_position;
+        return Status::Corruption("event entry out of sequence at position " +
+                                  std::to_string(e.position));
+      }
+      e.offset = static_cast<uint32_t>(off);
+      d.Skip(e.length);
+      ++expected_position;
+      cv.entries.push_back(e);
+    }
+    cv.entries_bytes = static_cast<uint32_t>(d.position() - record.data()) - cv.entries_offset;
+    total += n;
+    r.clauses.push_back(std::move(cv));
+  }
+  if (!d.ok() || d.remaining() != 0 || total != h.event_count || total == 0) {
+    return Status::Corruption("events record body malformed");
+  }
+  return r;
+}
+
+Result<StreamStateView> DecodeStreamStateRecord(std::string_view record) {
+  CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
+  if (h.type != format::RecordType::kStreamState || h.length != record.size()) {
+    return Status::Corruption("not a stream state record");
+  }
+  Decoder d(record.substr(format::kRecordHeaderSize));
+  StreamStateView s;
+  s.stream = d.GetBytes(d.Get16());
+  s.stream_id = d.Get64();
+  s.version = d.Get64();
+  s.first_readable = d.Get64();
+  s.created_ms = d.Get64();
+  uint8_t del = d.Get8();
+  if (!d.ok() || d.remaining() != 0 || del > 2) {
+    return Status::Corruption("stream state record malformed");
+  }
+  s.deleted = static_cast<DeletedState>(del);
+  return s;
+}
+
+}  // namespace cairn
+
+namespace cairn {
+
+Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position) {
+  for (const ClauseView& c : r.clauses) {
+    for (const EntryView& e : c.entries) {
+      Hash256 payload = PayloadHash(e.data, e.metadata);
+      ChainFields f{e.position, e.version, e.timestamp_ms, &e.id, c.stream, e.type,
+                    static_cast<uint32_t>(e.data.size()),
+                    static_cast<uint32_t>(e.metadata.size())};
+      Hash256 expect = ChainNext(*head, f, e.payload_hash);
+      if (payload != e.payload_hash || expect != e.chain_hash) {
+        if (bad_position != nullptr) *bad_position = e.position;
+        return Status::Corruption("hash chain broken at position " + std::to_string(e.position));
+      }
+      *head = e.chain_hash;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn

@@ -1,0 +1,107 @@
+#pragma once
+// Encoding and decoding of log records (docs/formats/log.md). Decoders take bytes that
+// came from disk and check every length against the bytes present.
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "base/hash.h"
+#include "cairn/types.h"
+#include "storage/aligned_buffer.h"
+#include "storage/format.h"
+
+namespace cairn {
+
+using Fingerprint = std::array<uint8_t, 16>;
+
+struct EntryView {
+  uint32_t offset = 0;  // from the start of the decoded bytes
+  uint32_t length = 0;
+  uint64_t position = 0;
+  uint64_t version = 0;
+  uint64_t timestamp_ms = 0;
+  Uuid id;
+  std::string_view type;
+  std::string_view data;
+  std::string_view metadata;
+  Hash256 payload_hash{};
+  Hash256 chain_hash{};
+};
+
+struct ClauseView {
+  std::string_view stream;
+  uint64_t stream_id = 0;
+  uint64_t first_version = 0;
+  uint64_t first_readable = 0;
+  uint64_t created_ms = 0;
+  bool created = false;  // this record created the stream
+  uint32_t entries_offset = 0;  // from the start of the record
+  uint32_t entries_bytes = 0;
+  std::vector<EntryView> entries;
+};
+
+struct EventsRecordView {
+  format::RecordHeader header;
+  std::string_view idempotency_key;
+  Fingerprint fingerprint{};
+  bool transaction = false;
+  std::vector<ClauseView> clauses;
+};
+
+struct StreamStateView {
+  std::string_view stream;
+  uint64_t stream_id = 0;
+  uint64_t version = 0;
+  uint64_t first_readable = 0;
+  uint64_t created_ms = 0;
+  DeletedState deleted = DeletedState::kNone;
+};
+
+// Builds one kEvents record at the end of a buffer. The buffer's size must be a multiple
+// of 8 when the builder starts; Finish() pads it back to a multiple of 8.
+class EventsRecordBuilder {
+ public:
+  EventsRecordBuilder(AlignedBuffer* buf, uint64_t first_position, uint64_t timestamp_ms,
+                      std::string_view idempotency_key, const Fingerprint& fingerprint,
+                      bool transaction, uint16_t clause_count);
+  void BeginClause(std::string_view stream, uint64_t stream_id, uint64_t first_version,
+                   uint64_t first_readable, uint64_t created_ms, uint32_t event_count,
+                   bool created);
+  // Appends one event entry and advances `chain` from h[n-1] to h[n]. Returns the
+  // entry's offset in the buffer.
+  size_t AddEvent(std::string_view stream, uint64_t position, uint64_t version, const Uuid& id,
+                  std::string_view type, std::string_view data, std::string_view metadata,
+                  Hash256* chain);
+  // Fills in length and CRC; returns the record's offset in the buffer.
+  size_t Finish();
+  // Byte size of a record before padding; used to check limits before building.
+  static size_t EntrySize(size_t type, size_t data, size_t meta) {
+    return format::kEntryFixedSize + type + data + meta;
+  }
+
+ private:
+  AlignedBuffer* buf_;
+  size_t start_;
+  uint64_t timestamp_ms_;
+  uint32_t events_ = 0;
+};
+
+// Appends a kStreamState record (delete or trim) to the buffer; returns its offset.
+size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                               const StreamStateView& state);
+
+// Checks the CRC of a whole record (`record` holds exactly header.length bytes).
+Status CheckRecordCrc(std::string_view record);
+// Decodes the body of a kEvents / kStreamState record whose CRC was already checked.
+// On failure inside an event entry, *failed_position (if given) is that event's position.
+Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
+                                            uint64_t* failed_position = nullptr);
+Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
+// Recomputes every event's payload hash and chain hash from *head (h[n-1]) and compares
+// them with the stored ones; advances *head. On a mismatch, *bad_position is the event.
+Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position);
+// Decodes one entry at the start of `in`; checks its own CRC.
+Result<EntryView> DecodeEntry(std::string_view in);
+
+}  // namespace cairn

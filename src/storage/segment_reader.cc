@@ -1,0 +1,116 @@
+#include "storage/segment_reader.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "base/coding.h"
+#include "storage/record.h"
+
+namespace cairn {
+namespace {
+constexpr uint64_t kWindowBytes = 4u << 20;
+}
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
+                                                           const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(path, O_RDONLY | O_DIRECT, 0));
+  auto size = fs->FileSize(fd);
+  if (!size.ok()) {
+    (void)fs->CloseFile(fd);
+    return size.status();
+  }
+  std::unique_ptr<SegmentReader> r(new SegmentReader(fs, fd, path, *size));
+  CAIRN_ASSIGN_OR_RETURN(std::string_view h, r->Load(0, format::kSegmentHeaderSize));
+  auto header = format::DecodeSegmentHeader(h);
+  if (!header.ok()) {
+    return Status::Corruption(path + " offset 0: " + header.status().message());
+  }
+  r->header_ = *header;
+  return r;
+}
+
+SegmentReader::~SegmentReader() { (void)fs_->CloseFile(fd_); }
+
+Result<std::string_view> SegmentReader::Load(uint64_t off, uint64_t len) {
+  if (off >= file_size_) return std::string_view();
+  len = std::min(len, file_size_ - off);
+  if (off >= window_start_ && off + len <= window_start_ + window_len_) {
+    return std::string_view(window_.data() + (off - window_start_), len);
+  }
+  uint64_t start = format::AlignDown(off, format::kBlockSize);
+  uint64_t want = format::AlignUp(std::max(off + len - start, kWindowBytes), format::kBlockSize);
+  window_.Resize(want);
+  CAIRN_ASSIGN_OR_RETURN(size_t got, fs_->ReadAt(fd_, window_.data(), want, start));
+  window_start_ = start;
+  window_len_ = got;
+  if (off + len > start + got) {
+    return Status::IoError(path_ + ": short read at offset " + std::to_string(off));
+  }
+  return std::string_view(window_.data() + (off - start), len);
+}
+
+Result<SegmentReader::Item> SegmentReader::ReadRecord(uint64_t offset) {
+  Item item;
+  item.next_offset = offset;
+  CAIRN_ASSIGN_OR_RETURN(std::string_view h, Load(offset, format::kRecordHeaderSize));
+  if (h.size() < format::kRecordHeaderSize) {
+    bool zero = std::all_of(h.begin(), h.end(), [](char c) { return c == 0; });
+    item.kind = zero ? Item::Kind::kEnd : Item::Kind::kBad;
+    item.error = "record header truncated by end of file";
+    return item;
+  }
+  if (std::all_of(h.begin(), h.end(), [](char c) { return c == 0; })) return item;  // kEnd
+  auto header = format::DecodeRecordHeader(h);
+  if (!header.ok()) {
+    item.kind = Item::Kind::kBad;
+    item.error = header.status().message();
+    return item;
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string_view rec, Load(offset, header->length));
+  if (rec.size() < header->length) {
+    item.kind = Item::Kind::kBad;
+    item.error = "record extends past end of file";
+    return item;
+  }
+  item.header = *header;
+  item.bytes = rec;
+  Status crc = CheckRecordCrc(rec);
+  if (!crc.ok()) {
+    item.kind = Item::Kind::kBad;  // bytes stay available to locate the damage
+    item.error = crc.message();
+    return item;
+  }
+  item.kind = Item::Kind::kRecord;
+  item.next_offset = offset + format::AlignUp(header->length, format::kRecordAlign);
+  return item;
+}
+
+Result<std::optional<uint64_t>> SegmentReader::FindValidRecord(uint64_t from) {
+  for (uint64_t off = format::AlignUp(from, format::kRecordAlign);
+       off + format::kRecordHeaderSize <= file_size_; off += format::kRecordAlign) {
+    CAIRN_ASSIGN_OR_RETURN(std::string_view m, Load(off, 4));
+    if (m.size() < 4 || DecodeFixed32(m.data()) != format::kRecordMagic) continue;
+    CAIRN_ASSIGN_OR_RETURN(Item item, ReadRecord(off));
+    if (item.kind == Item::Kind::kRecord) return std::optional<uint64_t>(off);
+  }
+  return std::optional<uint64_t>();
+}
+
+Result<uint64_t> SegmentReader::NonZeroEnd(uint64_t from) {
+  uint64_t end = from;
+  for (uint64_t off = from; off < file_size_;) {
+    uint64_t n = std::min<uint64_t>(kWindowBytes, file_size_ - off);
+    CAIRN_ASSIGN_OR_RETURN(std::string_view v, Load(off, n));
+    for (size_t i = v.size(); i > 0; --i) {
+      if (v[i - 1] != 0) {
+        end = off + i;
+        break;
+      }
+    }
+    off += n;
+  }
+  return end;
+}
+
+}  // namespace cairn

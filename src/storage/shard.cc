@@ -1,0 +1,363 @@
+#include "storage/shard.h"
+
+#include <fcntl.h>
+
+#include <cstring>
+
+#include "base/assert.h"
+#include "base/coding.h"
+#include "storage/format.h"
+
+namespace cairn {
+namespace {
+
+constexpr size_t kMaxOpsPerDrain = 4096;
+constexpr uint32_t kIdlePollMs = 100;
+constexpr uint64_t kFlushEveryBytes = 64u << 20;  // bounds the log replayed after a crash
+constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
+constexpr uint64_t kSweepEveryNs = 5'000'000'000ull;
+constexpr int kMaxSweepKeys = 1000;
+
+}  // namespace
+
+Shard::Shard(uint32_t id, const EngineOptions& options, Env* env, std::string dir,
+             uint64_t heads_budget_bytes)
+    : id_(id),
+      options_(options),
+      env_(env),
+      dir_(std::move(dir)),
+      heads_(heads_budget_bytes),
+      inbound_(options.max_queued_requests_per_shard) {}
+
+Shard::~Shard() {
+  if (thread_.joinable()) Stop();
+  for (int fd : open_fds_) (void)env_->fs()->CloseFile(fd);
+}
+
+Status Shard::Open(const IndexResources& resources) {
+  FileSystem* fs = env_->fs();
+  CAIRN_RETURN_IF_ERROR(fs->CreateDir(dir_));
+  CAIRN_RETURN_IF_ERROR(fs->CreateDir(dir_ + "/log"));
+  CAIRN_ASSIGN_OR_RETURN(index_, ShardIndex::Open(dir_ + "/index", resources));
+  segments_ = std::make_unique<SegmentFiles>(fs, dir_ + "/log");
+  CAIRN_ASSIGN_OR_RETURN(disk_, env_->NewAsyncDisk());
+  CAIRN_RETURN_IF_ERROR(Recover());
+  stat_next_position_ = next_position_;
+  accepting_ = true;
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void Shard::Submit(std::unique_ptr<WriteOp> op) {
+  auto reject = [&](const Status& st) {
+    if (op->on_append) op->on_append(st);
+    if (op->on_state) op->on_state(st);
+  };
+  submitting_.fetch_add(1);
+  if (!accepting_.load()) {
+    submitting_.fetch_sub(1);
+    reject(Status::Unavailable("shard " + std::to_string(id_) + " is shutting down"));
+    return;
+  }
+  WriteOp* raw = op.get();
+  if (!inbound_.TryPush(std::move(op))) {
+    submitting_.fetch_sub(1);
+    // TryPush leaves `op` untouched when full.
+    (void)raw;
+    reject(Status::Busy("shard " + std::to_string(id_) + " queue is full"));
+    return;
+  }
+  submitting_.fetch_sub(1);
+  if (sleeping_.exchange(false)) disk_->Wake();
+}
+
+void Shard::Stop() {
+  accepting_ = false;
+  while (submitting_.load() != 0) std::this_thread::yield();
+  stopping_ = true;
+  disk_->Wake();
+  if (thread_.joinable()) thread_.join();
+  // Anything that slipped in after the loop's last look is refused, never dropped.
+  std::unique_ptr<WriteOp> op;
+  while (inbound_.TryPop(&op)) {
+    Status st = Status::Unavailable("shard " + std::to_string(id_) + " is shutting down");
+    if (op->on_append) op->on_append(st);
+    if (op->on_state) op->on_state(st);
+  }
+  if (failed_.ok()) {
+    Status st = index_->Flush(true);
+    if (!st.ok()) std::fprintf(stderr, "cairn: shard %u: index flush at close: %s\n", id_,
+                               st.ToString().c_str());
+  }
+}
+
+void Shard::Run() {
+  std::vector<IoCompletion> completions;
+  for (;;) {
+    DrainInbound();
+    MaybeSubmit();
+    if (stopping_ && inbound_.Empty() && batches_.empty() && !write_in_flight_) break;
+    uint32_t timeout = kIdlePollMs;
+    sleeping_.store(true);
+    if (!inbound_.Empty() || stopping_) timeout = 0;
+    if (stopping_ && write_in_flight_) timeout = kIdlePollMs;
+    completions.clear();
+    Status st = disk_->Poll(&completions, timeout);
+    sleeping_.store(false);
+    if (!st.ok()) FailStop(st);
+    for (const IoCompletion& c : completions) OnWriteDone(c);
+    Periodic();
+  }
+}
+
+void Shard::DrainInbound() {
+  std::unique_ptr<WriteOp> op;
+  for (size_t i = 0; i < kMaxOpsPerDrain && inbound_.TryPop(&op); ++i) Process(std::move(op));
+}
+
+void Shard::Process(std::unique_ptr<WriteOp> op) {
+  if (!failed_.ok()) {
+    if (op->on_append) op->on_append(failed_);
+    if (op->on_state) op->on_state(failed_);
+    return;
+  }
+  if (op->kind == WriteOp::Kind::kAppend) {
+    ProcessAppend(*op);
+  } else {
+    ProcessStateChange(*op);
+  }
+}
+
+uint64_t Shard::NextTimestamp() {
+  uint64_t now = env_->clock()->NowMillis();
+  if (now > last_timestamp_ms_) last_timestamp_ms_ = now;
+  return last_timestamp_ms_;
+}
+
+Result<StreamHead*> Shard::GetHead(const std::string& stream) {
+  if (StreamHead* h = heads_.Find(stream)) return h;
+  // A cold head: one point lookup (bloom filter, then at most one block per level).
+  CAIRN_ASSIGN_OR_RETURN(auto v, index_->Get(index::StreamKey(stream)));
+  StreamHead head;
+  if (v.has_value()) {
+    auto m = index::DecodeStreamMeta(*v);
+    if (!m) return Status::Corruption("index: bad metadata for stream " + stream);
+    head.stream_id = m->stream_id;
+    head.version = m->version;
+    head.first_readable = m->first_readable;
+    head.created_ms = m->created_ms;
+    head.updated_ms = m->updated_ms;
+    head.deleted = m->deleted;
+    head.exists = true;
+  }
+  return heads_.Insert(stream, head);
+}
+
+Shard::Batch* Shard::NewBatch() {
+  auto b = std::make_unique<Batch>();
+  b->seq = next_batch_seq_++;
+  b->segment_id = segment_id_;
+  b->fd = segment_fd_;
+  b->file_offset = format::AlignDown(segment_end_, format::kBlockSize);
+  size_t carried = segment_end_ - b->file_offset;
+  b->buf.Reserve(std::max<size_t>(64u << 10, carried));
+  if (carried > 0) {
+    // The partial block at the end of the segment is rewritten with the new records.
+    const Batch* prev = batches_.empty() ? nullptr : batches_.back().get();
+    if (prev != nullptr && prev->segment_id == segment_id_) {
+      b->buf.Append(prev->buf.data() + (b->file_offset - prev->file_offset), carried);
+    } else {
+      CAIRN_ASSERT(segment_tail_.size() == carried);
+      b->buf.Append(segment_tail_.data(), carried);
+    }
+  }
+  b->logical_size = carried;
+  batches_.push_back(std::move(b));
+  return batches_.back().get();
+}
+
+void Shard::Seal(Batch* b) {
+  CAIRN_ASSERT(!batches_.empty() && batches_.back().get() == b);
+  if (b->sealed) return;
+  b->sealed = true;
+  b->checkpoint.next_position = next_position_;
+  b->checkpoint.segment_id = segment_id_;
+  b->checkpoint.end_offset = segment_end_;
+  b->checkpoint.chain_head = chain_head_;
+  b->checkpoint.next_stream_id = next_stream_id_;
+  b->checkpoint.last_timestamp_ms = last_timestamp_ms_;
+}
+
+Result<Shard::Batch*> Shard::BatchWithRoom(size_t record_bytes) {
+  Batch* back = batches_.empty() ? nullptr : batches_.back().get();
+  bool segment_has_records = segment_end_ > format::kSegmentHeaderSize;
+  if (segment_has_records && segment_end_ + record_bytes > options_.segment_size_bytes) {
+    if (back != nullptr) Seal(back);
+    CAIRN_RETURN_IF_ERROR(StartSegment());
+    return NewBatch();
+  }
+  if (back == nullptr || back->sealed || back->segment_id != segment_id_) return NewBatch();
+  if (!back->completions.empty() &&
+      back->logical_size + record_bytes > options_.max_batch_bytes) {
+    Seal(back);
+    return NewBatch();
+  }
+  return back;
+}
+
+void Shard::MaybeSubmit() {
+  if (write_in_flight_ || batches_.empty() || !failed_.ok()) return;
+  Batch* b = batches_.front().get();
+  if (!b->sealed) Seal(b);
+  b->buf.Resize(format::AlignUp(b->logical_size, format::kBlockSize));
+  Status st = disk_->SubmitWriteAndSync(b->fd, b->buf.data(), static_cast<uint32_t>(b->buf.size()),
+                                        b->file_offset, b->seq);
+  if (!st.ok()) {
+    FailStop(st);
+    return;
+  }
+  write_in_flight_ = true;
+}
+
+void Shard::OnWriteDone(const IoCompletion& c) {
+  if (!failed_.ok()) return;  // already failed stop; nothing more completes
+  CAIRN_ASSERT(write_in_flight_ && !batches_.empty() && batches_.front()->seq == c.token);
+  write_in_flight_ = false;
+  if (c.result < 0) {
+    std::string what = c.short_write ? "short write" : std::string(c.failed_op);
+    FailStop(Status::IoError("log " + what + " failed on segment " +
+                             format::SegmentFileName(batches_.front()->segment_id) + ": " +
+                             std::strerror(-c.result)));
+    return;
+  }
+  std::unique_ptr<Batch> b = std::move(batches_.front());
+  batches_.pop_front();
+  MaybeSubmit();  // keep the disk busy while this batch is indexed and acknowledged
+  FinishBatch(std::move(b));
+}
+
+void Shard::FinishBatch(std::unique_ptr<Batch> b) {
+  std::string cp = index::EncodeCheckpoint(b->checkpoint);
+  (void)b->index.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(cp));
+  Status st = index_->Write(&b->index);
+  if (!st.ok()) {
+    // The batch is durable but cannot be made visible: refuse it like a failed write.
+    batches_.push_front(std::move(b));
+    FailStop(st);
+    return;
+  }
+  if (batches_.empty() && b->segment_id == segment_id_) {
+    size_t tail_start = format::AlignDown(b->file_offset + b->logical_size, format::kBlockSize);
+    segment_tail_.clear();
+    segment_tail_.Append(b->buf.data() + (tail_start - b->file_offset),
+                         b->file_offset + b->logical_size - tail_start);
+  }
+  for (StreamHead* h : b->pinned) heads_.Unpin(h);
+  for (Completion& c : b->completions) {
+    if (c.on_append) {
+      if (!c.idem_scoped_key.empty()) {
+        auto it = inflight_keys_.find(c.idem_scoped_key);
+        if (it != inflight_keys_.end()) {
+          for (AppendCallback& w : it->second.waiters) {
+            AppendResult dup = c.append_result.value();
+            dup.duplicate = true;
+            w(std::move(dup));
+          }
+          inflight_keys_.erase(it);
+        }
+      }
+      c.on_append(std::move(c.append_result));
+    } else if (c.on_state) {
+      c.on_state(std::move(c.state_result));
+    }
+  }
+  stat_batches_.fetch_add(1, std::memory_order_relaxed);
+  stat_batch_bytes_.fetch_add(b->buf.size(), std::memory_order_relaxed);
+  stat_events_.fetch_add(b->events, std::memory_order_relaxed);
+  stat_appends_.fetch_add(b->completions.size(), std::memory_order_relaxed);
+  stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
+  stat_heads_cached_.store(heads_.size(), std::memory_order_relaxed);
+  stat_head_hits_.store(heads_.hits(), std::memory_order_relaxed);
+  stat_head_misses_.store(heads_.misses(), std::memory_order_relaxed);
+  unflushed_log_bytes_ += b->buf.size();
+}
+
+void Shard::FailStop(const Status& cause) {
+  if (!failed_.ok()) return;
+  failed_ = Status::Unavailable("shard " + std::to_string(id_) +
+                                " stopped accepting writes until restart: " + cause.message());
+  stat_failed_ = true;
+  std::fprintf(stderr, "cairn: %s\n", failed_.message().c_str());
+  for (auto& b : batches_) {
+    for (Completion& c : b->completions) {
+      if (c.on_append) c.on_append(failed_);
+      if (c.on_state) c.on_state(failed_);
+    }
+  }
+  batches_.clear();
+  for (auto& [key, k] : inflight_keys_) {
+    for (AppendCallback& w : k.waiters) w(failed_);
+  }
+  inflight_keys_.clear();
+}
+
+void Shard::Periodic() {
+  if (!failed_.ok()) return;
+  uint64_t now = env_->clock()->MonotonicNanos();
+  if (unflushed_log_bytes_ >= kFlushEveryBytes ||
+      (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs)) {
+    Status st = index_->Flush(false);
+    if (!st.ok()) std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_,
+                               st.ToString().c_str());
+    unflushed_log_bytes_ = 0;
+    last_flush_ns_ = now;
+  }
+  if (now - last_sweep_ns_ >= kSweepEveryNs) {
+    last_sweep_ns_ = now;
+    SweepIdempotencyKeys();
+  }
+}
+
+void Shard::SweepIdempotencyKeys() {
+  uint64_t now_ms = env_->clock()->NowMillis();
+  auto view = index_->NewView();
+  auto it = view->NewIterator();
+  rocksdb::WriteBatch wb;
+  int n = 0;
+  for (it->Seek(rocksdb::Slice(std::string(1, index::kExpiryTag)));
+       it->Valid() && n < kMaxSweepKeys; it->Next(), ++n) {
+    rocksdb::Slice k = it->key();
+    if (k.size() < 9 || k[0] != index::kExpiryTag) break;
+    uint64_t expiry = DecodeBigEndian64(k.data() + 1);
+    if (expiry > now_ms) break;
+    std::string idem(1, index::kIdemTag);
+    idem.append(k.data() + 9, k.size() - 9);
+    // The key may have been used again after it expired: keep the newer entry.
+    auto v = view->Get(idem);
+    if (v.ok() && v->has_value()) {
+      auto e = index::DecodeIdempotency(**v);
+      if (e && e->expiry_ms == expiry) (void)wb.Delete(rocksdb::Slice(idem));
+    }
+    (void)wb.Delete(k);
+  }
+  if (wb.Count() > 0) {
+    Status st = index_->Write(&wb);
+    if (!st.ok()) FailStop(st);
+  }
+}
+
+ShardStats Shard::Stats() const {
+  ShardStats s;
+  s.appends = stat_appends_.load();
+  s.events = stat_events_.load();
+  s.batches = stat_batches_.load();
+  s.batch_bytes = stat_batch_bytes_.load();
+  s.heads_cached = stat_heads_cached_.load();
+  s.head_hits = stat_head_hits_.load();
+  s.head_misses = stat_head_misses_.load();
+  s.next_position = stat_next_position_.load();
+  s.failed = stat_failed_.load();
+  return s;
+}
+
+}  // namespace cairn

@@ -1,0 +1,176 @@
+#pragma once
+// One shard: its log segments, its index, its stream heads, driven by one thread.
+//
+// Owner and threads: the shard's thread (started by Open, joined by Stop) owns the log
+// writer, the head cache, the batches and the AsyncDisk; it is the only writer of the
+// index. Submit() may be called from any thread: it pushes onto a bounded lock-free queue
+// and wakes the thread. Readers (shard_reader.h) use the index and segment files from any
+// thread and see only what the shard thread has indexed, which is only ever durable data.
+//
+// Write path (docs/internals/write-path.md): requests are checked against the stream
+// heads and encoded into the open batch; while one write + fdatasync is in flight the
+// next batch gathers, and it is submitted the moment the previous one completes (group
+// commit without a timer). When a batch is durable, its index entries and checkpoint are
+// written in one RocksDB batch, then its requests complete. A failed write or fdatasync
+// is never retried: the shard fails stop and answers UNAVAILABLE until restarted.
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cairn/options.h"
+#include "io/env.h"
+#include "storage/aligned_buffer.h"
+#include "storage/head_cache.h"
+#include "storage/index_keys.h"
+#include "storage/mpsc_queue.h"
+#include "storage/record.h"
+#include "storage/segment_files.h"
+#include "storage/shard_index.h"
+
+namespace cairn {
+
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+using StateCallback = std::function<void(Result<StreamInfo>)>;
+
+// A write travelling to a shard's thread. Validated by the submitter (engine.cc).
+struct WriteOp {
+  enum class Kind : uint8_t { kAppend, kDelete, kTrim };
+  Kind kind = Kind::kAppend;
+  AppendRequest append;
+  DeleteRequest del;
+  TrimRequest trim;
+  std::string idem_scoped_key;  // org \0 key, empty without a key
+  Fingerprint fingerprint{};
+  AppendCallback on_append;
+  StateCallback on_state;
+};
+
+struct ShardStats {
+  uint64_t appends = 0;
+  uint64_t events = 0;
+  uint64_t batches = 0;
+  uint64_t batch_bytes = 0;
+  uint64_t heads_cached = 0;
+  uint64_t head_hits = 0;
+  uint64_t head_misses = 0;
+  uint64_t next_position = 0;
+  bool failed = false;
+};
+
+class Shard {
+ public:
+  Shard(uint32_t id, const EngineOptions& options, Env* env, std::string dir,
+        uint64_t heads_budget_bytes);
+  ~Shard();
+
+  // Opens the index, recovers the log and starts the thread.
+  Status Open(const IndexResources& resources);
+  // Thread-safe. The callback runs on the shard's thread (or inline on BUSY/UNAVAILABLE).
+  void Submit(std::unique_ptr<WriteOp> op);
+  // Stops accepting, finishes queued and in-flight writes, persists the index, joins.
+  void Stop();
+
+  uint32_t id() const { return id_; }
+  const ShardIndex* index() const { return index_.get(); }
+  const SegmentFiles* segments() const { return segments_.get(); }
+  ShardStats Stats() const;
+  uint64_t recovery_replayed_events() const { return replayed_events_; }
+
+ private:
+  struct Completion {
+    AppendCallback on_append;
+    StateCallback on_state;
+    Result<AppendResult> append_result{AppendResult{}};
+    Result<StreamInfo> state_result{StreamInfo{}};
+    std::string idem_scoped_key;  // releases the in-flight entry when done
+  };
+  struct Batch {
+    uint64_t seq = 0;
+    uint64_t segment_id = 0;
+    int fd = -1;
+    uint64_t file_offset = 0;  // block-aligned start of the write
+    AlignedBuffer buf;         // bytes from file_offset; the first ones are already durable
+    size_t logical_size = 0;   // buf bytes that hold records (before block padding)
+    bool sealed = false;
+    uint64_t events = 0;
+    rocksdb::WriteBatch index;
+    std::vector<Completion> completions;
+    std::vector<StreamHead*> pinned;
+    index::Checkpoint checkpoint;
+  };
+  struct InFlightKey {
+    Fingerprint fingerprint;
+    std::vector<AppendCallback> waiters;
+  };
+
+  void Run();
+  void DrainInbound();
+  void Process(std::unique_ptr<WriteOp> op);
+  void ProcessAppend(WriteOp& op);
+  void ProcessStateChange(WriteOp& op);
+  bool CheckIdempotency(WriteOp& op);
+  Result<StreamHead*> GetHead(const std::string& stream);
+  Result<Batch*> BatchWithRoom(size_t record_bytes);
+  Status StartSegment();
+  Batch* NewBatch();
+  void Seal(Batch* b);
+  void SweepIdempotencyKeys();
+  void MaybeSubmit();
+  void OnWriteDone(const IoCompletion& c);
+  void FinishBatch(std::unique_ptr<Batch> b);
+  void FailStop(const Status& cause);
+  void Periodic();
+  uint64_t NextTimestamp();
+  Status Recover();
+  Status ZeroRange(const std::string& path, uint64_t from, uint64_t to);
+
+  const uint32_t id_;
+  const EngineOptions options_;
+  Env* env_;
+  const std::string dir_;
+  std::unique_ptr<ShardIndex> index_;
+  std::unique_ptr<SegmentFiles> segments_;
+  std::unique_ptr<AsyncDisk> disk_;
+  HeadCache heads_;
+  MpscQueue<std::unique_ptr<WriteOp>> inbound_;
+  std::thread thread_;
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> accepting_{false};
+  std::atomic<int> submitting_{0};
+
+  // Tentative state: includes batches not yet durable. Shard thread only.
+  uint64_t next_position_ = 1;
+  Hash256 chain_head_{};
+  uint64_t next_stream_id_ = 1;
+  uint64_t last_timestamp_ms_ = 0;
+  uint64_t segment_id_ = 0;  // segment being written
+  int segment_fd_ = -1;
+  uint64_t segment_end_ = 0;  // offset after the last record (tentative)
+  AlignedBuffer segment_tail_;  // bytes of the partial block ending at segment_end_, when no
+                                // batch of this segment is pending
+  std::vector<int> open_fds_;
+  std::deque<std::unique_ptr<Batch>> batches_;  // front may be in flight
+  bool write_in_flight_ = false;
+  uint64_t next_batch_seq_ = 1;
+  std::unordered_map<std::string, InFlightKey> inflight_keys_;
+  Status failed_;
+  uint64_t last_flush_ns_ = 0;
+  uint64_t last_sweep_ns_ = 0;
+  uint64_t unflushed_log_bytes_ = 0;
+  uint64_t replayed_events_ = 0;
+
+  // Counters read by Stats() from other threads.
+  std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0},
+      stat_batch_bytes_{0}, stat_heads_cached_{0}, stat_head_hits_{0}, stat_head_misses_{0},
+      stat_next_position_{1};
+  std::atomic<bool> stat_failed_{false};
+};
+
+}  // namespace cairn

@@ -1,0 +1,65 @@
+#pragma once
+// One shard's index: a RocksDB instance with its WAL disabled (the log is the write-ahead
+// log). Written only by the shard's thread, in one WriteBatch per group commit together
+// with the checkpoint it covers; read by any thread through snapshots.
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cairn/status.h"
+
+namespace rocksdb {
+class Cache;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace cairn {
+
+struct IndexResources {
+  std::shared_ptr<rocksdb::Cache> block_cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+  size_t write_buffer_size = 32u << 20;
+};
+
+// Builds the caches shared by every shard's index from the memory budget.
+IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
+                                  uint32_t shards);
+
+class ShardIndex {
+ public:
+  static Result<std::unique_ptr<ShardIndex>> Open(const std::string& path,
+                                                  const IndexResources& res);
+  ~ShardIndex();
+
+  // A consistent view for readers; released on destruction.
+  class View {
+   public:
+    explicit View(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+    ~View() { db_->ReleaseSnapshot(snap_); }
+    View(const View&) = delete;
+    View& operator=(const View&) = delete;
+    Result<std::optional<std::string>> Get(std::string_view key) const;
+    std::unique_ptr<rocksdb::Iterator> NewIterator() const;
+
+   private:
+    rocksdb::DB* db_;
+    const rocksdb::Snapshot* snap_;
+  };
+
+  std::unique_ptr<View> NewView() const { return std::make_unique<View>(db_.get()); }
+  Result<std::optional<std::string>> Get(std::string_view key) const;
+  Status Write(rocksdb::WriteBatch* batch);
+  // Persists memtables so that recovery replays less log. wait=false returns at once.
+  Status Flush(bool wait);
+  uint64_t MemtableBytes() const;
+
+ private:
+  explicit ShardIndex(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,210 @@
+// Shard recovery (docs/internals/recovery.md): replay the log past the index checkpoint,
+// checking every record's CRC and every event's chain hash; truncate a torn tail (an
+// incomplete last write); refuse to open when a bad record is followed by good ones.
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/assert.h"
+#include "storage/format.h"
+#include "storage/record_indexer.h"
+#include "storage/segment_reader.h"
+#include "storage/shard.h"
+
+namespace cairn {
+namespace {
+
+constexpr size_t kReplayBatchRecords = 1024;
+
+std::string Where(const std::string& path, uint64_t offset) {
+  return path + " offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+Status Shard::Recover() {
+  FileSystem* fs = env_->fs();
+  const std::string log_dir = dir_ + "/log";
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(log_dir));
+  std::vector<uint64_t> ids;
+  for (const std::string& n : names) {
+    uint64_t id;
+    if (format::ParseSegmentFileName(n, &id)) {
+      ids.push_back(id);
+    } else if (n.size() > 4 && n.substr(n.size() - 4) == ".tmp") {
+      CAIRN_RETURN_IF_ERROR(fs->Remove(log_dir + "/" + n));  // a segment never made durable
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  CAIRN_ASSIGN_OR_RETURN(auto cp_raw, index_->Get(index::CheckpointKey()));
+  std::optional<index::Checkpoint> cp;
+  if (cp_raw) {
+    cp = index::DecodeCheckpoint(*cp_raw);
+    if (!cp) return Status::Corruption("shard " + std::to_string(id_) + ": bad index checkpoint");
+  }
+  if (ids.empty()) {
+    if (cp) {
+      return Status::Corruption("shard " + std::to_string(id_) +
+                                ": the index covers a log but no segment files exist in " +
+                                log_dir);
+    }
+    segment_id_ = 0;
+    return StartSegment();
+  }
+  for (uint64_t id : ids) CAIRN_RETURN_IF_ERROR(segments_->Add(id));
+
+  size_t start = 0;
+  uint64_t offset = format::kSegmentHeaderSize;
+  if (cp) {
+    auto it = std::find(ids.begin(), ids.end(), cp->segment_id);
+    if (it == ids.end()) {
+      return Status::Corruption("shard " + std::to_string(id_) + ": checkpoint names segment " +
+                                format::SegmentFileName(cp->segment_id) + ", which is missing");
+    }
+    start = static_cast<size_t>(it - ids.begin());
+    offset = cp->end_offset;
+    next_position_ = cp->next_position;
+    chain_head_ = cp->chain_head;
+    next_stream_id_ = cp->next_stream_id;
+    last_timestamp_ms_ = cp->last_timestamp_ms;
+  }
+
+  rocksdb::WriteBatch wb;
+  size_t pending = 0;
+  auto flush_replay = [&](uint64_t seg, uint64_t end) -> Status {
+    index::Checkpoint c{next_position_, seg, end, chain_head_, next_stream_id_,
+                        last_timestamp_ms_};
+    std::string v = index::EncodeCheckpoint(c);
+    (void)wb.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(v));
+    Status st = index_->Write(&wb);
+    wb.Clear();
+    pending = 0;
+    return st;
+  };
+
+  for (size_t i = start; i < ids.size(); ++i) {
+    const uint64_t seg = ids[i];
+    const bool last = i + 1 == ids.size();
+    const std::string path = segments_->PathOf(seg);
+    CAIRN_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(fs, path));
+    const format::SegmentHeader& sh = reader->header();
+    if (sh.segment_id != seg || sh.shard != id_) {
+      return Status::Corruption(path + ": header names shard " + std::to_string(sh.shard) +
+                                " segment " + std::to_string(sh.segment_id));
+    }
+    if (i == start && !cp) {
+      next_position_ = sh.first_position;
+      chain_head_ = sh.prev_hash;
+    }
+    if (i > start || !cp) {
+      if (sh.first_position != next_position_ || sh.prev_hash != chain_head_) {
+        return Status::Corruption(path + ": does not continue the log (expected position " +
+                                  std::to_string(next_position_) + ")");
+      }
+      offset = format::kSegmentHeaderSize;
+    }
+    for (;;) {
+      CAIRN_ASSIGN_OR_RETURN(SegmentReader::Item item, reader->ReadRecord(offset));
+      if (item.kind != SegmentReader::Item::Kind::kRecord) {
+        CAIRN_ASSIGN_OR_RETURN(auto later, reader->FindValidRecord(offset + format::kRecordAlign));
+        std::string what = item.kind == SegmentReader::Item::Kind::kBad ? item.error
+                                                                          : "zeroed bytes";
+        if (later) {
+          return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
+                                    " is followed by a valid record at offset " +
+                                    std::to_string(*later) + "; refusing to open");
+        }
+        if (!last && item.kind == SegmentReader::Item::Kind::kBad) {
+          return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
+                                    " in a segment that is not the last; refusing to open");
+        }
+        if (last) {
+          CAIRN_ASSIGN_OR_RETURN(uint64_t nz_end, reader->NonZeroEnd(offset));
+          if (nz_end > offset) {
+            std::fprintf(stderr, "cairn: shard %u: truncating torn tail (%llu bytes) at %s\n",
+                         id_, static_cast<unsigned long long>(nz_end - offset),
+                         Where(path, offset).c_str());
+            reader.reset();
+            CAIRN_RETURN_IF_ERROR(ZeroRange(path, offset, nz_end));
+          }
+        }
+        break;
+      }
+      if (item.header.type == format::RecordType::kEvents) {
+        auto view = DecodeEventsRecord(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        if (view->header.first_position != next_position_) {
+          return Status::Corruption("record at " + Where(path, offset) + " has position " +
+                                    std::to_string(view->header.first_position) + ", expected " +
+                                    std::to_string(next_position_));
+        }
+        uint64_t bad = 0;
+        Status chain = CheckRecordChain(*view, &chain_head_, &bad);
+        if (!chain.ok()) {
+          return Status::Corruption(chain.message() + " (record at " + Where(path, offset) + ")");
+        }
+        RecordPlace place{id_, static_cast<uint32_t>(seg), offset};
+        IndexEventsRecord(*view, place, options_.idempotency_window_ms, &wb);
+        next_position_ += view->header.event_count;
+        replayed_events_ += view->header.event_count;
+        for (const ClauseView& c : view->clauses) {
+          next_stream_id_ = std::max(next_stream_id_, c.stream_id + 1);
+        }
+      } else {
+        auto view = DecodeStreamStateRecord(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        IndexStreamStateRecord(*view, item.header.timestamp_ms, &wb);
+        next_stream_id_ = std::max(next_stream_id_, view->stream_id + 1);
+      }
+      last_timestamp_ms_ = std::max(last_timestamp_ms_, item.header.timestamp_ms);
+      offset = item.next_offset;
+      if (++pending >= kReplayBatchRecords) CAIRN_RETURN_IF_ERROR(flush_replay(seg, offset));
+    }
+    if (last) {
+      segment_id_ = seg;
+      segment_end_ = offset;
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(flush_replay(segment_id_, segment_end_));
+
+  // Reopen the last segment for writing and load its partial last block.
+  const std::string path = segments_->PathOf(segment_id_);
+  CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(path, O_RDWR | O_DIRECT, 0));
+  open_fds_.push_back(fd);
+  segment_fd_ = fd;
+  uint64_t block = format::AlignDown(segment_end_, format::kBlockSize);
+  AlignedBuffer tail;
+  tail.Resize(format::kBlockSize);
+  CAIRN_ASSIGN_OR_RETURN(size_t got, fs->ReadAt(fd, tail.data(), format::kBlockSize, block));
+  if (got < segment_end_ - block) return Status::IoError(path + ": short read of the last block");
+  segment_tail_.clear();
+  segment_tail_.Append(tail.data(), segment_end_ - block);
+  return Status::Ok();
+}
+
+Status Shard::ZeroRange(const std::string& path, uint64_t from, uint64_t to) {
+  FileSystem* fs = env_->fs();
+  CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(path, O_RDWR | O_DIRECT, 0));
+  uint64_t start = format::AlignDown(from, format::kBlockSize);
+  uint64_t end = format::AlignUp(to, format::kBlockSize);
+  AlignedBuffer buf;
+  buf.Resize(end - start);
+  Status st;
+  auto got = fs->ReadAt(fd, buf.data(), format::kBlockSize, start);
+  if (!got.ok()) st = got.status();
+  if (st.ok()) {
+    std::memset(buf.data() + (from - start), 0, end - from);
+    st = fs->WriteAt(fd, buf.data(), buf.size(), start);
+  }
+  if (st.ok()) st = fs->SyncData(fd);
+  (void)fs->CloseFile(fd);
+  return st;
+}
+
+}  // namespace cairn

@@ -1,0 +1,258 @@
+// The shard thread's handling of one write: idempotency, expected-version checks against
+// the stream heads, encoding into the open batch, and the index entries the batch will
+// write once durable.
+
+#include <fcntl.h>
+
+#include "base/assert.h"
+#include "base/coding.h"
+#include "base/uuid.h"
+#include "storage/format.h"
+#include "storage/record_indexer.h"
+#include "storage/shard.h"
+
+namespace cairn {
+namespace {
+
+Status CheckExpected(const std::string& stream, const StreamHead& h, const Expected& e) {
+  if (h.deleted == DeletedState::kHard) return Status::Deleted("stream " + stream + " is deleted");
+  const bool soft = h.deleted == DeletedState::kSoft;
+  bool ok = false;
+  switch (e.kind) {
+    case Expected::Kind::kAny: ok = true; break;
+    case Expected::Kind::kExists: ok = h.version >= 1 && !soft; break;
+    case Expected::Kind::kNoStream: ok = h.version == 0 && !soft; break;
+    case Expected::Kind::kExact: ok = h.version == e.version; break;
+  }
+  if (ok) return Status::Ok();
+  return Status::Conflict(ConflictDetail{stream, e.ToString(), h.version});
+}
+
+size_t EventsRecordBytes(const WriteOp& op) {
+  size_t n = format::kRecordHeaderSize + 2 + op.idem_scoped_key.size() +
+             (op.idem_scoped_key.empty() ? 0 : 17) + 2;
+  for (const AppendClause& c : op.append.clauses) {
+    if (c.events.empty()) continue;
+    n += 2 + c.stream.size() + 8 * 4 + 4 + 1;
+    for (const ProposedEvent& e : c.events) {
+      n += EventsRecordBuilder::EntrySize(e.type.size(), e.data.size(), e.metadata.size());
+    }
+  }
+  return format::AlignUp(n, format::kRecordAlign);
+}
+
+StreamInfo InfoFromHead(const std::string& stream, uint32_t shard, const StreamHead& h) {
+  StreamInfo i;
+  i.stream = stream;
+  i.version = h.version;
+  i.first_version = (h.deleted == DeletedState::kNone && h.first_readable <= h.version)
+                        ? h.first_readable
+                        : 0;
+  i.shard = shard;
+  i.created_ms = h.created_ms;
+  i.updated_ms = h.updated_ms;
+  i.deleted = h.deleted;
+  return i;
+}
+
+}  // namespace
+
+bool Shard::CheckIdempotency(WriteOp& op) {
+  auto it = inflight_keys_.find(op.idem_scoped_key);
+  if (it != inflight_keys_.end()) {
+    if (it->second.fingerprint != op.fingerprint) {
+      op.on_append(Status::Idempotency("idempotency key reused with a different request"));
+    } else {
+      it->second.waiters.push_back(std::move(op.on_append));  // answered when it commits
+    }
+    return false;
+  }
+  std::string key(1, index::kIdemTag);
+  key.append(op.idem_scoped_key);
+  auto v = index_->Get(key);
+  if (!v.ok()) {
+    op.on_append(v.status());
+    return false;
+  }
+  if (!v->has_value()) return true;
+  auto e = index::DecodeIdempotency(**v);
+  if (!e) {
+    op.on_append(Status::Corruption("index: bad idempotency entry"));
+    return false;
+  }
+  if (e->expiry_ms <= env_->clock()->NowMillis()) return true;  // expired, not yet swept
+  if (e->fingerprint != op.fingerprint) {
+    op.on_append(Status::Idempotency("idempotency key reused with a different request"));
+    return false;
+  }
+  e->result.duplicate = true;
+  op.on_append(std::move(e->result));
+  return false;
+}
+
+void Shard::ProcessAppend(WriteOp& op) {
+  if (!op.idem_scoped_key.empty() && !CheckIdempotency(op)) return;
+  const AppendRequest& req = op.append;
+  std::vector<StreamHead*> heads;
+  heads.reserve(req.clauses.size());
+  auto fail = [&](const Status& st) {
+    for (StreamHead* h : heads) heads_.Unpin(h);
+    op.on_append(st);
+  };
+  for (const AppendClause& c : req.clauses) {
+    auto h = GetHead(c.stream);
+    if (!h.ok()) return fail(h.status());
+    HeadCache::Pin(*h);
+    heads.push_back(*h);
+  }
+  uint16_t clauses_with_events = 0;
+  uint64_t event_count = 0;
+  for (size_t i = 0; i < req.clauses.size(); ++i) {
+    Status st = CheckExpected(req.clauses[i].stream, *heads[i], req.clauses[i].expected);
+    if (!st.ok()) return fail(st);
+    if (!req.clauses[i].events.empty()) ++clauses_with_events;
+    event_count += req.clauses[i].events.size();
+  }
+  auto batch_or = BatchWithRoom(EventsRecordBytes(op));
+  if (!batch_or.ok()) {
+    FailStop(batch_or.status());
+    return fail(failed_);
+  }
+  Batch* batch = *batch_or;
+  const uint64_t ts = NextTimestamp();
+  EventsRecordBuilder b(&batch->buf, next_position_, ts, op.idem_scoped_key, op.fingerprint,
+                        req.transaction, clauses_with_events);
+  for (size_t i = 0; i < req.clauses.size(); ++i) {
+    const AppendClause& c = req.clauses[i];
+    if (c.events.empty()) continue;
+    StreamHead& h = *heads[i];
+    const bool created = !h.exists;
+    if (created) {
+      h.stream_id = next_stream_id_++;
+      h.created_ms = ts;
+      h.first_readable = 1;
+      h.exists = true;
+    }
+    b.BeginClause(c.stream, h.stream_id, h.version + 1, h.first_readable, h.created_ms,
+                  static_cast<uint32_t>(c.events.size()), created);
+    for (const ProposedEvent& e : c.events) {
+      Uuid id = e.id ? *e.id : NewUuidV7(ts, env_->random());
+      b.AddEvent(c.stream, next_position_++, ++h.version, id, e.type, e.data, e.metadata,
+                 &chain_head_);
+    }
+    h.updated_ms = ts;
+    h.deleted = DeletedState::kNone;
+  }
+  size_t off = b.Finish();
+  batch->logical_size = batch->buf.size();
+  segment_end_ = batch->file_offset + batch->logical_size;
+  // The index entries come from the record as written, through the code recovery uses.
+  std::string_view rec(batch->buf.data() + off, batch->logical_size - off);
+  rec = rec.substr(0, DecodeFixed32(rec.data() + 8));
+  auto view = DecodeEventsRecord(rec);
+  CAIRN_ASSERT_MSG(view.ok(), view.status().message().c_str());
+  RecordPlace place{id_, static_cast<uint32_t>(segment_id_), batch->file_offset + off};
+  IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index);
+  Completion done;
+  done.on_append = std::move(op.on_append);
+  done.append_result = ResultFromRecord(*view, id_);
+  done.idem_scoped_key = op.idem_scoped_key;
+  if (!op.idem_scoped_key.empty()) {
+    inflight_keys_.emplace(op.idem_scoped_key, InFlightKey{op.fingerprint, {}});
+  }
+  batch->completions.push_back(std::move(done));
+  batch->pinned.insert(batch->pinned.end(), heads.begin(), heads.end());
+  batch->events += event_count;
+}
+
+void Shard::ProcessStateChange(WriteOp& op) {
+  const bool is_delete = op.kind == WriteOp::Kind::kDelete;
+  const std::string& stream = is_delete ? op.del.stream : op.trim.stream;
+  auto h_or = GetHead(stream);
+  if (!h_or.ok()) return op.on_state(h_or.status());
+  StreamHead& h = **h_or;
+  if (h.deleted == DeletedState::kHard) {
+    return op.on_state(Status::Deleted("stream " + stream + " is deleted"));
+  }
+  StreamHead next = h;
+  if (is_delete) {
+    Status st = CheckExpected(stream, h, op.del.expected);
+    if (!st.ok()) return op.on_state(st);
+    next.deleted = op.del.hard ? DeletedState::kHard : DeletedState::kSoft;
+    if (!op.del.hard) next.first_readable = h.version + 1;
+  } else {
+    uint64_t before = std::min(op.trim.before_version, h.version + 1);
+    if (!h.exists || before <= h.first_readable) {
+      return op.on_state(InfoFromHead(stream, id_, h));  // nothing to trim
+    }
+    next.first_readable = before;
+  }
+  uint64_t record_bytes = format::AlignUp(format::kRecordHeaderSize + 2 + stream.size() + 33,
+                                          format::kRecordAlign);
+  auto batch_or = BatchWithRoom(record_bytes);
+  if (!batch_or.ok()) {
+    FailStop(batch_or.status());
+    return op.on_state(failed_);
+  }
+  Batch* batch = *batch_or;
+  const uint64_t ts = NextTimestamp();
+  if (!next.exists) {
+    next.stream_id = next_stream_id_++;
+    next.created_ms = ts;
+    next.exists = true;
+  }
+  next.updated_ms = ts;
+  StreamStateView view{stream, next.stream_id, next.version, next.first_readable,
+                       next.created_ms, next.deleted};
+  AppendStreamStateRecord(&batch->buf, next_position_, ts, view);
+  batch->logical_size = batch->buf.size();
+  segment_end_ = batch->file_offset + batch->logical_size;
+  IndexStreamStateRecord(view, ts, &batch->index);
+  next.pins = h.pins;
+  h = next;
+  HeadCache::Pin(&h);
+  Completion done;
+  done.on_state = std::move(op.on_state);
+  done.state_result = InfoFromHead(stream, id_, h);
+  batch->completions.push_back(std::move(done));
+  batch->pinned.push_back(&h);
+}
+
+Status Shard::StartSegment() {
+  FileSystem* fs = env_->fs();
+  const uint64_t id = segment_id_ + 1;
+  const std::string path = segments_->PathOf(id);
+  const std::string tmp = path + ".tmp";
+  // Created under a temporary name, so a segment file with its final name always has a
+  // durable header.
+  CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(tmp, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0644));
+  auto cleanup = [&](const Status& st) {
+    (void)fs->CloseFile(fd);
+    return st;
+  };
+  Status st = fs->Allocate(fd, options_.segment_size_bytes);
+  if (!st.ok()) return cleanup(st);
+  format::SegmentHeader h;
+  h.shard = id_;
+  h.segment_id = id;
+  h.first_position = next_position_;
+  h.prev_hash = chain_head_;
+  AlignedBuffer block;
+  block.Resize(format::kBlockSize);
+  format::EncodeSegmentHeader(h, block.data());
+  st = fs->WriteAt(fd, block.data(), block.size(), 0);
+  if (st.ok()) st = fs->SyncData(fd);
+  if (st.ok()) st = fs->Rename(tmp, path);
+  if (st.ok()) st = fs->SyncDir(segments_->dir());
+  if (st.ok()) st = segments_->Add(id);
+  if (!st.ok()) return cleanup(st);
+  open_fds_.push_back(fd);
+  segment_id_ = id;
+  segment_fd_ = fd;
+  segment_end_ = format::kSegmentHeaderSize;
+  segment_tail_.clear();
+  segment_tail_.Append(block.data(), format::kSegmentHeaderSize);
+  return Status::Ok();
+}
+
+}  // namespace cairn

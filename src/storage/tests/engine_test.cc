@@ -1,0 +1,361 @@
+// Engine semantics against the wire contract: OCC, transactions, idempotency, deletes,
+// trims, reads, scans, listings, limits, reopen.
+
+#include "cairn/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "testing/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+ProposedEvent Ev(std::string type, std::string data, std::string meta = {}) {
+  return ProposedEvent{std::move(type), std::move(data), std::move(meta), std::nullopt};
+}
+
+AppendRequest One(std::string stream, Expected e, std::vector<ProposedEvent> events,
+                  std::string key = {}) {
+  AppendRequest r;
+  r.idempotency_key = std::move(key);
+  r.clauses.push_back(AppendClause{std::move(stream), e, std::move(events)});
+  return r;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open(uint32_t shards = 2, ShardKey key = ShardKey::kOrg, std::string name = "data") {
+    engine_.reset();
+    EngineOptions o;
+    o.data_dir = dir_.Sub(name);
+    o.shards = shards;
+    o.shard_key = key;
+    o.memory_budget_bytes = 64ull << 20;
+    o.segment_size_bytes = 1ull << 20;
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+  }
+  Result<AppendResult> Append(std::string stream, Expected e, int n, std::string key = {}) {
+    std::vector<ProposedEvent> evs;
+    for (int i = 0; i < n; ++i) evs.push_back(Ev("Ev" + std::to_string(i % 3), "d" + std::to_string(i)));
+    return engine_->AppendSync(One(std::move(stream), e, std::move(evs), std::move(key)));
+  }
+  ReadResult Read(std::string stream, std::optional<uint64_t> from = std::nullopt,
+                  uint32_t count = 100, bool backward = false) {
+    ReadRequest r;
+    r.stream = std::move(stream);
+    r.from = from;
+    r.count = count;
+    r.backward = backward;
+    auto res = engine_->Read(r);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    return res.ok() ? *res : ReadResult{};
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, AppendAssignsVersionsAndGapFreePositions) {
+  auto a = Append("acme/order/1", Expected::NoStream(), 3);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->streams.size(), 1u);
+  EXPECT_EQ(a->streams[0].first_version, 1u);
+  EXPECT_EQ(a->streams[0].last_version, 3u);
+  EXPECT_EQ(a->first_position, 1u);
+  EXPECT_EQ(a->last_position, 3u);
+  EXPECT_FALSE(a->duplicate);
+  auto b = Append("acme/order/2", Expected::Any(), 2);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->first_position, 4u);
+  EXPECT_EQ(b->streams[0].first_version, 1u);
+  auto r = Read("acme/order/1");
+  ASSERT_EQ(r.events.size(), 3u);
+  EXPECT_EQ(r.version, 3u);
+  EXPECT_FALSE(r.next.has_value());
+  EXPECT_EQ(r.events[0].type, "Ev0");
+  EXPECT_EQ(r.events[2].data, "d2");
+  EXPECT_EQ(r.events[1].position, 2u);
+  EXPECT_EQ(r.events[1].timestamp_ms, a->timestamp_ms);
+  EXPECT_FALSE(r.events[0].id.IsNil());
+}
+
+TEST_F(EngineTest, ExpectedVersionKinds) {
+  auto c = Append("acme/acct/1", Expected::Exists(), 1);
+  ASSERT_EQ(c.status().code(), StatusCode::kConflict);
+  ASSERT_NE(c.status().conflict(), nullptr);
+  EXPECT_EQ(c.status().conflict()->stream, "acme/acct/1");
+  EXPECT_EQ(c.status().conflict()->expected, "exists");
+  EXPECT_EQ(c.status().conflict()->actual, 0u);
+  ASSERT_TRUE(Append("acme/acct/1", Expected::NoStream(), 2).ok());
+  auto d = Append("acme/acct/1", Expected::NoStream(), 1);
+  ASSERT_EQ(d.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(d.status().conflict()->actual, 2u);
+  EXPECT_EQ(Append("acme/acct/1", Expected::Exact(1), 1).status().code(), StatusCode::kConflict);
+  auto e = Append("acme/acct/1", Expected::Exact(2), 1);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->streams[0].first_version, 3u);
+  EXPECT_TRUE(Append("acme/acct/1", Expected::Exists(), 1).ok());
+  EXPECT_TRUE(Append("acme/acct/1", Expected::Any(), 1).ok());
+  EXPECT_EQ(Read("acme/acct/1").version, 5u);
+  // A refused append consumes no position.
+  auto f = Append("acme/acct/2", Expected::Any(), 1);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->first_position, 6u);
+}
+
+TEST_F(EngineTest, TransactionIsAtomicWithPureConditions) {
+  ASSERT_TRUE(Append("acme/acct/a", Expected::Any(), 1).ok());
+  AppendRequest t;
+  t.transaction = true;
+  t.clauses.push_back({"acme/acct/a", Expected::Exact(1), {Ev("Debited", "5")}});
+  t.clauses.push_back({"acme/acct/b", Expected::NoStream(), {Ev("Credited", "5")}});
+  t.clauses.push_back({"acme/limit/x", Expected::NoStream(), {}});  // pure condition
+  auto r = engine_->AppendSync(t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->first_position, 2u);
+  EXPECT_EQ(r->last_position, 3u);
+  ASSERT_EQ(r->streams.size(), 2u);
+  EXPECT_EQ(r->streams[0].stream, "acme/acct/a");
+  EXPECT_EQ(r->streams[0].first_version, 2u);
+  EXPECT_EQ(r->streams[1].stream, "acme/acct/b");
+  EXPECT_EQ(r->streams[1].first_version, 1u);
+  // Same again: the first clause now fails, nothing commits, the conflict names it.
+  auto again = engine_->AppendSync(t);
+  ASSERT_EQ(again.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(again.status().conflict()->stream, "acme/acct/a");
+  EXPECT_EQ(Read("acme/acct/b").version, 1u);
+  // A failing pure condition blocks the events of the other clauses.
+  ASSERT_TRUE(Append("acme/limit/x", Expected::Any(), 1).ok());
+  AppendRequest u;
+  u.transaction = true;
+  u.clauses.push_back({"acme/acct/c", Expected::Any(), {Ev("Opened", "{}")}});
+  u.clauses.push_back({"acme/limit/x", Expected::NoStream(), {}});
+  auto c = engine_->AppendSync(u);
+  ASSERT_EQ(c.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(c.status().conflict()->stream, "acme/limit/x");
+  EXPECT_EQ(Read("acme/acct/c").version, 0u);
+}
+
+TEST_F(EngineTest, TransactionAcrossShardsIsRefused) {
+  Open(4, ShardKey::kStream, "by-stream");
+  std::string other;
+  for (int i = 0; i < 100 && other.empty(); ++i) {
+    std::string s = "acme/t/" + std::to_string(i);
+    if (engine_->ShardOf(s) != engine_->ShardOf("acme/t/x")) other = s;
+  }
+  ASSERT_FALSE(other.empty());
+  AppendRequest t;
+  t.transaction = true;
+  t.clauses.push_back({"acme/t/x", Expected::Any(), {Ev("A", "1")}});
+  t.clauses.push_back({other, Expected::Any(), {Ev("A", "1")}});
+  EXPECT_EQ(engine_->AppendSync(t).status().code(), StatusCode::kCrossShard);
+}
+
+TEST_F(EngineTest, IdempotentRetryReturnsTheFirstResult) {
+  auto a = Append("acme/order/9", Expected::NoStream(), 2, "key-1");
+  ASSERT_TRUE(a.ok());
+  auto b = Append("acme/order/9", Expected::NoStream(), 2, "key-1");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_TRUE(b->duplicate);
+  AppendResult expect = *a;
+  expect.duplicate = true;
+  EXPECT_EQ(*b, expect);
+  EXPECT_EQ(Read("acme/order/9").version, 2u);
+  // Same key, different request.
+  EXPECT_EQ(Append("acme/order/9", Expected::Any(), 1, "key-1").status().code(),
+            StatusCode::kIdempotency);
+  // Keys are scoped per org.
+  auto c = Append("other/order/9", Expected::NoStream(), 2, "key-1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->duplicate);
+  // Survives reopen.
+  Open();
+  auto d = Append("acme/order/9", Expected::NoStream(), 2, "key-1");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*d, expect);
+}
+
+TEST_F(EngineTest, ConcurrentIdempotentRetriesCommitOnce) {
+  std::vector<ProposedEvent> evs{Ev("A", "x")};
+  std::atomic<int> done{0};
+  std::vector<Result<AppendResult>> results(20, Status::Internal("unset"));
+  for (int i = 0; i < 20; ++i) {
+    engine_->Append(One("acme/s/1", Expected::Any(), evs, "k"), [&, i](Result<AppendResult> r) {
+      results[i] = std::move(r);
+      done.fetch_add(1);
+    });
+  }
+  while (done.load() < 20) std::this_thread::yield();
+  int firsts = 0;
+  for (auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (!r->duplicate) ++firsts;
+    EXPECT_EQ(r->first_position, 1u);
+  }
+  EXPECT_EQ(firsts, 1);
+  EXPECT_EQ(Read("acme/s/1").version, 1u);
+}
+
+TEST_F(EngineTest, SoftDeleteHidesAndAppendRecreates) {
+  ASSERT_TRUE(Append("acme/cart/1", Expected::Any(), 3).ok());
+  auto d = engine_->DeleteSync({"acme/cart/1", Expected::Exact(3), false});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->deleted, DeletedState::kSoft);
+  auto r = Read("acme/cart/1");
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_EQ(r.version, 3u);
+  EXPECT_EQ(Append("acme/cart/1", Expected::Exists(), 1).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(Append("acme/cart/1", Expected::NoStream(), 1).status().code(), StatusCode::kConflict);
+  auto a = Append("acme/cart/1", Expected::Exact(3), 1);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->streams[0].first_version, 4u);
+  auto r2 = Read("acme/cart/1");
+  ASSERT_EQ(r2.events.size(), 1u);
+  EXPECT_EQ(r2.events[0].version, 4u);
+  auto info = engine_->Info("acme/cart/1");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->deleted, DeletedState::kNone);
+  EXPECT_EQ(info->first_version, 4u);
+  EXPECT_EQ(info->version, 4u);
+}
+
+TEST_F(EngineTest, HardDeleteIsATombstone) {
+  ASSERT_TRUE(Append("acme/cart/2", Expected::Any(), 2).ok());
+  ASSERT_TRUE(engine_->DeleteSync({"acme/cart/2", Expected::Any(), true}).ok());
+  EXPECT_EQ(Append("acme/cart/2", Expected::Any(), 1).status().code(), StatusCode::kDeleted);
+  ReadRequest rr;
+  rr.stream = "acme/cart/2";
+  EXPECT_EQ(engine_->Read(rr).status().code(), StatusCode::kDeleted);
+  Open();
+  auto info = engine_->Info("acme/cart/2");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->deleted, DeletedState::kHard);
+  EXPECT_EQ(Append("acme/cart/2", Expected::Any(), 1).status().code(), StatusCode::kDeleted);
+}
+
+TEST_F(EngineTest, TrimHidesOlderVersions) {
+  ASSERT_TRUE(Append("acme/log/1", Expected::Any(), 10).ok());
+  auto t = engine_->TrimSync({"acme/log/1", 6});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->first_version, 6u);
+  auto r = Read("acme/log/1");
+  ASSERT_EQ(r.events.size(), 5u);
+  EXPECT_EQ(r.events[0].version, 6u);
+  auto b = Read("acme/log/1", std::nullopt, 100, true);
+  ASSERT_EQ(b.events.size(), 5u);
+  EXPECT_EQ(b.events[0].version, 10u);
+  EXPECT_EQ(b.events[4].version, 6u);
+}
+
+TEST_F(EngineTest, ReadPagingBackwardAndTypes) {
+  ASSERT_TRUE(Append("acme/p/1", Expected::Any(), 25).ok());
+  auto p1 = Read("acme/p/1", 1, 10);
+  ASSERT_EQ(p1.events.size(), 10u);
+  ASSERT_TRUE(p1.next.has_value());
+  EXPECT_EQ(*p1.next, 11u);
+  auto p3 = Read("acme/p/1", 21, 10);
+  EXPECT_EQ(p3.events.size(), 5u);
+  EXPECT_FALSE(p3.next.has_value());
+  auto back = Read("acme/p/1", std::nullopt, 10, true);
+  ASSERT_EQ(back.events.size(), 10u);
+  EXPECT_EQ(back.events[0].version, 25u);
+  ASSERT_TRUE(back.next.has_value());
+  EXPECT_EQ(*back.next, 15u);
+  ReadRequest typed;
+  typed.stream = "acme/p/1";
+  typed.types = {"Ev1"};
+  auto t = engine_->Read(typed);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->events.size(), 8u);
+  for (auto& e : t->events) EXPECT_EQ(e.type, "Ev1");
+  EXPECT_EQ(Read("acme/never/1").version, 0u);
+}
+
+TEST_F(EngineTest, ScanScopesAndListings) {
+  ASSERT_TRUE(Append("acme/order/1", Expected::Any(), 2).ok());
+  ASSERT_TRUE(Append("acme/cart/1", Expected::Any(), 2).ok());
+  ASSERT_TRUE(Append("acme/order/2", Expected::Any(), 1).ok());
+  ScanRequest s;
+  s.scope = "acme/order";
+  auto r = engine_->Scan(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->events.size(), 3u);
+  EXPECT_EQ(r->events[2].stream, "acme/order/2");
+  EXPECT_LT(r->events[0].position, r->events[2].position);
+  s.scope = "acme";
+  s.count = 2;
+  r = engine_->Scan(s);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->events.size(), 2u);
+  ASSERT_TRUE(r->next.has_value());
+  s.from = *r->next;
+  r = engine_->Scan(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->events.size(), 2u);
+  s.scope = "#" + std::to_string(engine_->ShardOf("acme/order/1"));
+  s.from = 1;
+  s.count = 100;
+  r = engine_->Scan(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->events.size(), 5u);
+  auto streams = engine_->ListStreams({"acme", "", 100});
+  ASSERT_TRUE(streams.ok());
+  EXPECT_EQ(streams->streams,
+            (std::vector<std::string>{"acme/cart/1", "acme/order/1", "acme/order/2"}));
+  auto page = engine_->ListStreams({"acme/order", "acme/order/1", 100});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->streams, (std::vector<std::string>{"acme/order/2"}));
+  auto types = engine_->ListTypes("acme");
+  ASSERT_TRUE(types.ok());
+  EXPECT_EQ(*types, (std::vector<std::string>{"cart", "order"}));
+  ASSERT_TRUE(Append("beta/x/1", Expected::Any(), 1).ok());
+  auto orgs = engine_->ListOrgs();
+  ASSERT_TRUE(orgs.ok());
+  EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "beta"}));
+}
+
+TEST_F(EngineTest, LimitsAndBadNamesAreErrorsNotCrashes) {
+  EXPECT_EQ(Append("bad", Expected::Any(), 1).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(Append("a/b", Expected::Any(), 1).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(Append("a b/c/d", Expected::Any(), 1).status().code(), StatusCode::kInvalid);
+  EXPECT_EQ(Append("acme/x/1", Expected::Any(), 0).status().code(), StatusCode::kInvalid);
+  std::string big((1u << 20) + 1, 'x');
+  EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", big)})).status().code(),
+            StatusCode::kTooLarge);
+  EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", "", std::string(65537, 'm'))}))
+                .status()
+                .code(),
+            StatusCode::kTooLarge);
+  EXPECT_EQ(Append("acme/x/1", Expected::Any(), 10001).status().code(), StatusCode::kTooLarge);
+  EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("bad type", "1")})).status().code(),
+            StatusCode::kInvalid);
+  // Exactly at the limit is fine.
+  EXPECT_TRUE(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", std::string(1u << 20, 'y'))})).ok());
+}
+
+TEST_F(EngineTest, ReopenKeepsEverythingAndVerifies) {
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Append("acme/r/" + std::to_string(i % 7), Expected::Any(), 40).ok());
+  auto before = Read("acme/r/3", 1, 1000);
+  Open();
+  auto after = Read("acme/r/3", 1, 1000);
+  EXPECT_EQ(before.events, after.events);
+  uint32_t shard = engine_->ShardOf("acme/r/3");
+  auto v = engine_->Verify({shard, 1, UINT64_MAX});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << v->detail;
+  EXPECT_EQ(v->checked, 2000u);
+  // The last append (i = 49) went to acme/r/0: its last event is the chain head.
+  EXPECT_EQ(v->head_hash, Read("acme/r/0", 1, 1000).events.back().hash);
+  auto next = Append("acme/r/3", Expected::Any(), 1);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 2001u);
+}
+
+}  // namespace
+}  // namespace cairn
