@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang lld
   # engine
-  liburing-dev librocksdb-dev librust-blake3-dev libxxhash-dev libzstd-dev
+  liburing-dev librocksdb-dev librust-blake3-dev libxxhash-dev libzstd-dev libjemalloc-dev
   libssl-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev

@@ -26,6 +26,11 @@ struct EngineStats {
     uint64_t batches = 0;  // group commits (one write + fdatasync each)
     uint64_t batch_bytes = 0;
     uint64_t heads_cached = 0;
+    uint64_t heads_bytes = 0;  // charged to the memory budget
+    uint64_t index_prefetches = 0;  // lookups sent to the blocking pool (not in memory)
+    uint64_t blocking_lookups = 0;  // lookups the shard's thread had to wait for
+    uint64_t memtable_bytes = 0;
+    uint64_t table_reader_bytes = 0;
     uint64_t head_hits = 0;
     uint64_t head_misses = 0;
     uint64_t next_position = 0;
@@ -34,6 +39,8 @@ struct EngineStats {
   std::vector<Shard> shards;
   uint64_t recovery_ms = 0;
   uint64_t recovery_replayed_events = 0;
+  uint64_t block_cache_bytes = 0;  // shared by every shard; includes memtable charges
+  uint64_t memory_budget_bytes = 0;
 };
 
 class Engine {

@@ -29,6 +29,8 @@ class HeadCache {
  public:
   explicit HeadCache(uint64_t budget_bytes) : budget_bytes_(budget_bytes) {}
   StreamHead* Find(std::string_view stream);
+  // Whether the head is cached, without counting a hit or touching the LRU order.
+  bool Contains(std::string_view stream) const { return map_.count(stream) > 0; }
   // Inserts (the stream must not be present) and evicts unpinned heads over budget.
   StreamHead* Insert(std::string_view stream, const StreamHead& head);
   static void Pin(StreamHead* h) { ++h->pins; }
@@ -43,7 +45,18 @@ class HeadCache {
     std::string name;
     StreamHead head;
   };
-  static uint64_t Charge(const Node& n) { return n.name.size() + sizeof(Node) + 64; }
+  // What a head really costs on the heap: the list node, the name's buffer when it does not
+  // fit the string's inline buffer, the hash node and its bucket, and the allocator's header
+  // on each allocation. Under-charging here would let RSS exceed the memory budget.
+  static uint64_t Charge(const Node& n) {
+    constexpr uint64_t kMallocHeader = 16;
+    constexpr uint64_t kListNode = sizeof(Node) + 2 * sizeof(void*) + kMallocHeader;
+    constexpr uint64_t kHashNode =
+        sizeof(std::string_view) + 3 * sizeof(void*) + kMallocHeader + 2 * sizeof(void*);
+    const uint64_t name_heap =
+        n.name.capacity() > 15 ? ((n.name.capacity() + 1 + 15) & ~uint64_t{15}) + kMallocHeader : 0;
+    return kListNode + kHashNode + name_heap;
+  }
   void Evict();
 
   uint64_t budget_bytes_;

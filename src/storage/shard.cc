@@ -11,8 +11,8 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kMaxOpsPerDrain = 4096;
 constexpr uint32_t kIdlePollMs = 100;
+constexpr int kPrefetchThreads = 2;
 constexpr uint64_t kFlushEveryBytes = 64u << 20;  // bounds the log replayed after a crash
 constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
 constexpr uint64_t kSweepEveryNs = 5'000'000'000ull;
@@ -43,6 +43,7 @@ Status Shard::Open(const IndexResources& resources) {
   CAIRN_ASSIGN_OR_RETURN(disk_, env_->NewAsyncDisk());
   CAIRN_RETURN_IF_ERROR(Recover());
   stat_next_position_ = next_position_;
+  prefetch_pool_ = std::make_unique<BlockingPool>(kPrefetchThreads);
   accepting_ = true;
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -77,6 +78,7 @@ void Shard::Stop() {
   stopping_ = true;
   disk_->Wake();
   if (thread_.joinable()) thread_.join();
+  prefetch_pool_.reset();  // every prefetch has finished: the loop waited for them
   // Anything that slipped in after the loop's last look is refused, never dropped.
   std::unique_ptr<WriteOp> op;
   while (inbound_.TryPop(&op)) {
@@ -96,10 +98,13 @@ void Shard::Run() {
   for (;;) {
     DrainInbound();
     MaybeSubmit();
-    if (stopping_ && inbound_.Empty() && batches_.empty() && !write_in_flight_) break;
+    if (stopping_ && inbound_.Empty() && pending_.empty() && batches_.empty() &&
+        !write_in_flight_) {
+      break;
+    }
     uint32_t timeout = kIdlePollMs;
     sleeping_.store(true);
-    if (!inbound_.Empty() || stopping_) timeout = 0;
+    if (!inbound_.Empty() || FrontReady() || (stopping_ && pending_.empty())) timeout = 0;
     if (stopping_ && write_in_flight_) timeout = kIdlePollMs;
     completions.clear();
     Status st = disk_->Poll(&completions, timeout);
@@ -110,9 +115,11 @@ void Shard::Run() {
   }
 }
 
-void Shard::DrainInbound() {
-  std::unique_ptr<WriteOp> op;
-  for (size_t i = 0; i < kMaxOpsPerDrain && inbound_.TryPop(&op); ++i) Process(std::move(op));
+void Shard::PublishHeadStats() {
+  stat_heads_cached_.store(heads_.size(), std::memory_order_relaxed);
+  stat_heads_bytes_.store(heads_.bytes(), std::memory_order_relaxed);
+  stat_head_hits_.store(heads_.hits(), std::memory_order_relaxed);
+  stat_head_misses_.store(heads_.misses(), std::memory_order_relaxed);
 }
 
 void Shard::Process(std::unique_ptr<WriteOp> op) {
@@ -137,7 +144,7 @@ uint64_t Shard::NextTimestamp() {
 Result<StreamHead*> Shard::GetHead(const std::string& stream) {
   if (StreamHead* h = heads_.Find(stream)) return h;
   // A cold head: one point lookup (bloom filter, then at most one block per level).
-  CAIRN_ASSIGN_OR_RETURN(auto v, index_->Get(index::StreamKey(stream)));
+  CAIRN_ASSIGN_OR_RETURN(auto v, IndexGet(index::StreamKey(stream)));
   StreamHead head;
   if (v.has_value()) {
     auto m = index::DecodeStreamMeta(*v);
@@ -154,13 +161,19 @@ Result<StreamHead*> Shard::GetHead(const std::string& stream) {
 }
 
 Shard::Batch* Shard::NewBatch() {
-  auto b = std::make_unique<Batch>();
+  std::unique_ptr<Batch> b;
+  if (!spare_batches_.empty()) {
+    b = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
+  } else {
+    b = std::make_unique<Batch>();
+  }
   b->seq = next_batch_seq_++;
   b->segment_id = segment_id_;
   b->fd = segment_fd_;
   b->file_offset = format::AlignDown(segment_end_, format::kBlockSize);
   size_t carried = segment_end_ - b->file_offset;
-  b->buf.Reserve(std::max<size_t>(64u << 10, carried));
+  b->buf.Reserve(std::max<size_t>(options_.max_batch_bytes, carried));
   if (carried > 0) {
     // The partial block at the end of the segment is rewritten with the new records.
     const Batch* prev = batches_.empty() ? nullptr : batches_.back().get();
@@ -276,10 +289,26 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   stat_events_.fetch_add(b->events, std::memory_order_relaxed);
   stat_appends_.fetch_add(b->completions.size(), std::memory_order_relaxed);
   stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
-  stat_heads_cached_.store(heads_.size(), std::memory_order_relaxed);
-  stat_head_hits_.store(heads_.hits(), std::memory_order_relaxed);
-  stat_head_misses_.store(heads_.misses(), std::memory_order_relaxed);
+  PublishHeadStats();
   unflushed_log_bytes_ += b->buf.size();
+  RecycleBatch(std::move(b));
+}
+
+void Shard::RecycleBatch(std::unique_ptr<Batch> b) {
+  // Oversized buffers (one huge request) are released rather than kept.
+  if (spare_batches_.size() >= kMaxSpareBatches ||
+      b->buf.capacity() > 2 * static_cast<size_t>(options_.max_batch_bytes)) {
+    return;
+  }
+  b->buf.clear();
+  b->logical_size = 0;
+  b->sealed = false;
+  b->events = 0;
+  b->index.Clear();
+  b->completions.clear();
+  b->pinned.clear();
+  b->checkpoint = index::Checkpoint{};
+  spare_batches_.push_back(std::move(b));
 }
 
 void Shard::FailStop(const Status& cause) {
@@ -353,6 +382,13 @@ ShardStats Shard::Stats() const {
   s.batches = stat_batches_.load();
   s.batch_bytes = stat_batch_bytes_.load();
   s.heads_cached = stat_heads_cached_.load();
+  s.heads_bytes = stat_heads_bytes_.load();
+  s.index_prefetches = stat_prefetches_.load();
+  s.blocking_lookups = stat_blocking_lookups_.load();
+  if (index_) {
+    s.memtable_bytes = index_->MemtableBytes();
+    s.table_reader_bytes = index_->TableReaderBytes();
+  }
   s.head_hits = stat_head_hits_.load();
   s.head_misses = stat_head_misses_.load();
   s.next_position = stat_next_position_.load();

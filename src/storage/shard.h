@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "cairn/options.h"
 #include "io/env.h"
 #include "storage/aligned_buffer.h"
+#include "storage/blocking_pool.h"
 #include "storage/head_cache.h"
 #include "storage/index_keys.h"
 #include "storage/mpsc_queue.h"
@@ -57,6 +59,11 @@ struct ShardStats {
   uint64_t batches = 0;
   uint64_t batch_bytes = 0;
   uint64_t heads_cached = 0;
+  uint64_t heads_bytes = 0;
+  uint64_t index_prefetches = 0;
+  uint64_t blocking_lookups = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t table_reader_bytes = 0;
   uint64_t head_hits = 0;
   uint64_t head_misses = 0;
   uint64_t next_position = 0;
@@ -109,8 +116,21 @@ class Shard {
     std::vector<AppendCallback> waiters;
   };
 
+  // A request taken off the inbound queue, waiting for the index entries it needs.
+  struct Pending {
+    std::unique_ptr<WriteOp> op;
+    uint64_t seq = 0;
+    uint32_t warming = 0;  // prefetches of this request not yet done
+  };
+
   void Run();
   void DrainInbound();
+  void Prefetch();
+  void PrefetchKey(Pending& p, std::string key);
+  void CollectWarmed();
+  bool FrontReady() const;
+  Result<std::optional<std::string>> IndexGet(const std::string& key);
+  void PublishHeadStats();
   void Process(std::unique_ptr<WriteOp> op);
   void ProcessAppend(WriteOp& op);
   void ProcessStateChange(WriteOp& op);
@@ -124,6 +144,7 @@ class Shard {
   void MaybeSubmit();
   void OnWriteDone(const IoCompletion& c);
   void FinishBatch(std::unique_ptr<Batch> b);
+  void RecycleBatch(std::unique_ptr<Batch> b);
   void FailStop(const Status& cause);
   void Periodic();
   uint64_t NextTimestamp();
@@ -157,9 +178,26 @@ class Shard {
                                 // batch of this segment is pending
   std::vector<int> open_fds_;
   std::deque<std::unique_ptr<Batch>> batches_;  // front may be in flight
+  // Finished batches, kept for reuse: their buffers stay allocated (and faulted in), so a
+  // busy shard does not allocate, zero and page-fault a fresh batch buffer per commit.
+  std::vector<std::unique_ptr<Batch>> spare_batches_;
+  static constexpr size_t kMaxSpareBatches = 2;
   bool write_in_flight_ = false;
   uint64_t next_batch_seq_ = 1;
   std::unordered_map<std::string, InFlightKey> inflight_keys_;
+
+  // Requests run strictly in arrival order. Before one runs, the index entries it needs
+  // (stream heads, idempotency key) must be in memory: lookups that would read the disk go
+  // to prefetch_pool_ (which only warms RocksDB's caches), for requests up to
+  // kPrefetchWindow ahead, while this thread keeps writing and acknowledging. The request
+  // then reads its entries itself, from memory, so it always sees the current state.
+  std::deque<Pending> pending_;
+  size_t pending_scanned_ = 0;  // pending_[0, pending_scanned_) had their prefetches issued
+  uint64_t next_pending_seq_ = 0;
+  uint32_t prefetches_in_flight_ = 0;
+  std::mutex warmed_mu_;
+  std::vector<uint64_t> warmed_;  // seqs whose prefetch finished (from the pool's threads)
+  std::unique_ptr<BlockingPool> prefetch_pool_;
   Status failed_;
   uint64_t last_flush_ns_ = 0;
   uint64_t last_sweep_ns_ = 0;
@@ -168,7 +206,7 @@ class Shard {
 
   // Counters read by Stats() from other threads.
   std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0},
-      stat_batch_bytes_{0}, stat_heads_cached_{0}, stat_head_hits_{0}, stat_head_misses_{0},
+      stat_batch_bytes_{0}, stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_blocking_lookups_{0}, stat_head_hits_{0}, stat_head_misses_{0},
       stat_next_position_{1};
   std::atomic<bool> stat_failed_{false};
 };

@@ -1,9 +1,16 @@
 #include "storage/shard_index.h"
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
+
+#include "storage/index_keys.h"
 
 namespace cairn {
 namespace {
@@ -13,6 +20,32 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.IsCorruption()) return Status::Corruption(std::string(what) + ": " + s.ToString());
   return Status::IoError(std::string(what) + ": " + s.ToString());
 }
+
+// Keys that a shard writes in increasing order within a prefix: positions (P), scope
+// entries per org or org/type (G, H: the prefix runs to the NUL after the name) and
+// idempotency expiries (X). RocksDB keeps one insert hint per prefix, so these inserts
+// land next to the previous one instead of searching the memtable's skip list from the
+// top. Other keys (stream metadata, runs) arrive in no particular order and take the
+// normal path.
+class AscendingKeyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "cairn.AscendingKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    if (key[0] == index::kOrgScopeTag || key[0] == index::kTypeScopeTag) {
+      const void* nul = std::memchr(key.data() + 1, 0, key.size() - 1);
+      if (nul != nullptr) {
+        return rocksdb::Slice(key.data(), static_cast<const char*>(nul) - key.data() + 1);
+      }
+    }
+    return rocksdb::Slice(key.data(), 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (key.empty()) return false;
+    char t = key[0];
+    return t == index::kPositionTag || t == index::kOrgScopeTag ||
+           t == index::kTypeScopeTag || t == index::kExpiryTag;
+  }
+};
 
 }  // namespace
 
@@ -44,6 +77,7 @@ Result<std::unique_ptr<ShardIndex>> ShardIndex::Open(const std::string& path,
   o.avoid_flush_during_shutdown = false;
   o.info_log_level = rocksdb::WARN_LEVEL;
   o.keep_log_file_num = 2;
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<AscendingKeyPrefix>();
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = res.block_cache;
   t.cache_index_and_filter_blocks = true;
@@ -51,6 +85,14 @@ Result<std::unique_ptr<ShardIndex>> ShardIndex::Open(const std::string& path,
   t.pin_l0_filter_and_index_blocks_in_cache = true;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.whole_key_filtering = true;
+  // Partitioned index and filters: a point lookup loads one small partition, never the
+  // whole filter of a large SST (which, when evicted from a bounded cache, would be read
+  // again in full by every cold lookup). The top levels stay pinned.
+  t.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.metadata_block_size = 4096;
+  t.pin_top_level_index_and_filter = true;
+  t.optimize_filters_for_memory = true;
   t.block_size = 8 << 10;
   t.format_version = 5;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
@@ -80,6 +122,19 @@ std::unique_ptr<rocksdb::Iterator> ShardIndex::View::NewIterator() const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro));
 }
 
+std::optional<Result<std::optional<std::string>>> ShardIndex::GetIfCached(
+    std::string_view key) const {
+  rocksdb::ReadOptions ro;
+  ro.read_tier = rocksdb::kBlockCacheTier;
+  std::string v;
+  rocksdb::Status s = db_->Get(ro, rocksdb::Slice(key.data(), key.size()), &v);
+  if (s.IsIncomplete()) return std::nullopt;
+  if (s.IsNotFound()) return Result<std::optional<std::string>>(std::optional<std::string>());
+  Status st = FromRocks(s, "index get");
+  if (!st.ok()) return Result<std::optional<std::string>>(st);
+  return Result<std::optional<std::string>>(std::optional<std::string>(std::move(v)));
+}
+
 Result<std::optional<std::string>> ShardIndex::Get(std::string_view key) const {
   std::string v;
   rocksdb::Status s =
@@ -89,9 +144,70 @@ Result<std::optional<std::string>> ShardIndex::Get(std::string_view key) const {
   return std::optional<std::string>(std::move(v));
 }
 
+namespace {
+
+// Collects a batch's operations so that they can be applied in key order.
+class Collector final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Op {
+    bool put;
+    rocksdb::Slice key;
+    rocksdb::Slice value;
+  };
+  std::vector<Op> ops;
+  bool other = false;  // an operation this index never writes: keep the batch as it is
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    if (cf != 0) other = true;
+    ops.push_back({true, k, v});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& k) override {
+    if (cf != 0) other = true;
+    ops.push_back({false, k, {}});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override {
+    other = true;
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    other = true;
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    other = true;
+    return rocksdb::Status::OK();
+  }
+  void LogData(const rocksdb::Slice&) override {}
+};
+
+constexpr size_t kSortBatchFrom = 64;
+
+}  // namespace
+
 Status ShardIndex::Write(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
+  if (static_cast<size_t>(batch->Count()) >= kSortBatchFrom) {
+    // A group commit's entries arrive in request order, scattered over the key space. In key
+    // order, each memtable insert starts from where the previous one ended (the skip list
+    // keeps that splice) instead of descending from the top: fewer comparisons and cache
+    // misses. Stable, so a key written twice in one batch keeps its last value.
+    Collector c;
+    rocksdb::Status it = batch->Iterate(&c);
+    if (it.ok() && !c.other) {
+      std::stable_sort(c.ops.begin(), c.ops.end(),
+                       [](const Collector::Op& a, const Collector::Op& b) {
+                         return a.key.compare(b.key) < 0;
+                       });
+      rocksdb::WriteBatch sorted(static_cast<size_t>(batch->GetDataSize()) + 64);
+      for (const Collector::Op& op : c.ops) {
+        rocksdb::Status s = op.put ? sorted.Put(op.key, op.value) : sorted.Delete(op.key);
+        CAIRN_RETURN_IF_ERROR(FromRocks(s, "index batch"));
+      }
+      return FromRocks(db_->Write(wo, &sorted), "index write");
+    }
+  }
   return FromRocks(db_->Write(wo, batch), "index write");
 }
 
@@ -100,6 +216,12 @@ Status ShardIndex::Flush(bool wait) {
   fo.wait = wait;
   fo.allow_write_stall = true;
   return FromRocks(db_->Flush(fo), "index flush");
+}
+
+uint64_t ShardIndex::TableReaderBytes() const {
+  uint64_t v = 0;
+  db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &v);
+  return v;
 }
 
 uint64_t ShardIndex::MemtableBytes() const {

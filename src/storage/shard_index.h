@@ -52,10 +52,15 @@ class ShardIndex {
 
   std::unique_ptr<View> NewView() const { return std::make_unique<View>(db_.get()); }
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  // Like Get, but answers only from memory (memtables and block cache); nullopt when the
+  // answer needs a disk read. Never blocks on I/O.
+  std::optional<Result<std::optional<std::string>>> GetIfCached(std::string_view key) const;
   Status Write(rocksdb::WriteBatch* batch);
   // Persists memtables so that recovery replays less log. wait=false returns at once.
   Status Flush(bool wait);
   uint64_t MemtableBytes() const;
+  // Memory held by open SST readers outside the block cache (indexes, filters not cached).
+  uint64_t TableReaderBytes() const;
 
  private:
   explicit ShardIndex(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}

@@ -69,7 +69,7 @@ bool Shard::CheckIdempotency(WriteOp& op) {
   }
   std::string key(1, index::kIdemTag);
   key.append(op.idem_scoped_key);
-  auto v = index_->Get(key);
+  auto v = IndexGet(key);
   if (!v.ok()) {
     op.on_append(v.status());
     return false;
