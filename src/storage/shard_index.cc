@@ -21,29 +21,47 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
   return Status::IoError(std::string(what) + ": " + s.ToString());
 }
 
-// Keys that a shard writes in increasing order within a prefix: positions (P), scope
-// entries per org or org/type (G, H: the prefix runs to the NUL after the name) and
-// idempotency expiries (X). RocksDB keeps one insert hint per prefix, so these inserts
-// land next to the previous one instead of searching the memtable's skip list from the
-// top. Other keys (stream metadata, runs) arrive in no particular order and take the
-// normal path.
-class AscendingKeyPrefix final : public rocksdb::SliceTransform {
+// Memtable insert hints. RocksDB keeps one insert position per prefix; an insert that lands
+// next to the previous one of its prefix skips the descent through the skip list. Keys a
+// shard writes in increasing order get a prefix that groups them: positions (P), scope
+// entries per org or org/type (G, H: up to the NUL after the name), idempotency expiries
+// (X), the runs of one stream (E + stream id: versions only grow). A stream's metadata (S)
+// is rewritten on every append: the whole key is the prefix, so the new version goes right
+// next to the previous one. The hints live in the memtable and die with it.
+class InsertHintPrefix final : public rocksdb::SliceTransform {
  public:
-  const char* Name() const override { return "cairn.AscendingKeyPrefix"; }
+  const char* Name() const override { return "cairn.InsertHintPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    if (key[0] == index::kOrgScopeTag || key[0] == index::kTypeScopeTag) {
-      const void* nul = std::memchr(key.data() + 1, 0, key.size() - 1);
-      if (nul != nullptr) {
+    switch (key[0]) {
+      case index::kOrgScopeTag:
+      case index::kTypeScopeTag: {
+        const void* nul = std::memchr(key.data() + 1, 0, key.size() - 1);
+        if (nul == nullptr) break;
         return rocksdb::Slice(key.data(), static_cast<const char*>(nul) - key.data() + 1);
       }
+      case index::kRunTag:
+        if (key.size() >= 9) return rocksdb::Slice(key.data(), 9);
+        break;
+      case index::kStreamTag:
+        return key;
+      default:
+        break;
     }
     return rocksdb::Slice(key.data(), 1);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     if (key.empty()) return false;
-    char t = key[0];
-    return t == index::kPositionTag || t == index::kOrgScopeTag ||
-           t == index::kTypeScopeTag || t == index::kExpiryTag;
+    switch (key[0]) {
+      case index::kPositionTag:
+      case index::kOrgScopeTag:
+      case index::kTypeScopeTag:
+      case index::kExpiryTag:
+      case index::kRunTag:
+      case index::kStreamTag:
+        return true;
+      default:
+        return false;
+    }
   }
 };
 
@@ -77,7 +95,7 @@ Result<std::unique_ptr<ShardIndex>> ShardIndex::Open(const std::string& path,
   o.avoid_flush_during_shutdown = false;
   o.info_log_level = rocksdb::WARN_LEVEL;
   o.keep_log_file_num = 2;
-  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<AscendingKeyPrefix>();
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<InsertHintPrefix>();
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = res.block_cache;
   t.cache_index_and_filter_blocks = true;
