@@ -116,7 +116,9 @@ struct ScanRequest {
 
 struct ScanResult {
   std::vector<RecordedEvent> events;
-  std::optional<uint64_t> next;  // position to continue from, nullopt at the current end
+  // The position to continue from. Always set: at the current end of the log it is the
+  // next position to be written, so a scan can be resumed as the log grows.
+  std::optional<uint64_t> next;
   uint32_t shard = 0;
 };
 
