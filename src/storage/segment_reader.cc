@@ -8,10 +8,6 @@
 #include "storage/record.h"
 
 namespace cairn {
-namespace {
-constexpr uint64_t kWindowBytes = 4u << 20;
-}
-
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
                                                            const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(path, O_RDONLY | O_DIRECT, 0));
@@ -21,7 +17,9 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
     return size.status();
   }
   std::unique_ptr<SegmentReader> r(new SegmentReader(fs, fd, path, *size));
-  CAIRN_ASSIGN_OR_RETURN(std::string_view h, r->Load(0, format::kSegmentHeaderSize));
+  // Only the header block: opening a segment (recovery, verify) must not read 4 MiB.
+  CAIRN_ASSIGN_OR_RETURN(std::string_view h,
+                         r->Load(0, format::kSegmentHeaderSize, format::kBlockSize));
   auto header = format::DecodeSegmentHeader(h);
   if (!header.ok()) {
     return Status::Corruption(path + " offset 0: " + header.status().message());
@@ -32,14 +30,14 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
 
 SegmentReader::~SegmentReader() { (void)fs_->CloseFile(fd_); }
 
-Result<std::string_view> SegmentReader::Load(uint64_t off, uint64_t len) {
+Result<std::string_view> SegmentReader::Load(uint64_t off, uint64_t len, uint64_t window) {
   if (off >= file_size_) return std::string_view();
   len = std::min(len, file_size_ - off);
   if (off >= window_start_ && off + len <= window_start_ + window_len_) {
     return std::string_view(window_.data() + (off - window_start_), len);
   }
   uint64_t start = format::AlignDown(off, format::kBlockSize);
-  uint64_t want = format::AlignUp(std::max(off + len - start, kWindowBytes), format::kBlockSize);
+  uint64_t want = format::AlignUp(std::max(off + len - start, window), format::kBlockSize);
   window_.Resize(want);
   CAIRN_ASSIGN_OR_RETURN(size_t got, fs_->ReadAt(fd_, window_.data(), want, start));
   window_start_ = start;

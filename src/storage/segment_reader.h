@@ -15,6 +15,7 @@ namespace cairn {
 
 class SegmentReader {
  public:
+  static constexpr uint64_t kWindowBytes = 4u << 20;  // read-ahead of sequential reads
   static Result<std::unique_ptr<SegmentReader>> Open(FileSystem* fs, const std::string& path);
   ~SegmentReader();
 
@@ -43,7 +44,8 @@ class SegmentReader {
   SegmentReader(FileSystem* fs, int fd, std::string path, uint64_t size)
       : fs_(fs), fd_(fd), path_(std::move(path)), file_size_(size) {}
   // Makes [off, off+len) (clamped to the file) available; returns a view of it.
-  Result<std::string_view> Load(uint64_t off, uint64_t len);
+  // Bytes [off, off+len), reading a window of at least `window` bytes when not buffered.
+  Result<std::string_view> Load(uint64_t off, uint64_t len, uint64_t window = kWindowBytes);
 
   FileSystem* fs_;
   int fd_;
