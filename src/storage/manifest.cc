@@ -6,6 +6,15 @@
 #include <sstream>
 
 namespace cairn {
+namespace {
+
+// A decimal number filling the whole word; no exceptions on garbage.
+bool ParseNumber(const std::string& s, uint64_t* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+}  // namespace
 
 Result<Manifest> ReadManifest(FileSystem* fs, const std::string& dir) {
   const std::string path = dir + "/" + kManifestFile;
@@ -20,20 +29,26 @@ Result<Manifest> ReadManifest(FileSystem* fs, const std::string& dir) {
   bool magic = false, shards = false, key = false;
   std::istringstream in(text);
   std::string k, v;
+  uint64_t num = 0;
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption(path + ": bad " + what + " '" + v + "'");
+  };
   while (in >> k >> v) {
     if (k == "cairn-data-dir") {
+      if (!ParseNumber(v, &num) || num > UINT32_MAX) return bad("format version");
       magic = true;
-      m.format_version = static_cast<uint32_t>(std::stoul(v));
+      m.format_version = static_cast<uint32_t>(num);
     } else if (k == "shards") {
+      if (!ParseNumber(v, &num) || num > UINT32_MAX) return bad("shard count");
       shards = true;
-      m.shards = static_cast<uint32_t>(std::stoul(v));
+      m.shards = static_cast<uint32_t>(num);
     } else if (k == "shard_key") {
       auto sk = ParseShardKey(v);
       if (!sk) return Status::Corruption(path + ": unknown shard_key " + v);
       key = true;
       m.shard_key = *sk;
     } else if (k == "created_ms") {
-      m.created_ms = std::stoull(v);
+      if (!ParseNumber(v, &m.created_ms)) return bad("creation time");
     }
   }
   if (!magic || !shards || !key || m.shards == 0 || m.shards > 1024) {

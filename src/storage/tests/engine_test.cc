@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "testing/temp_dir.h"
@@ -355,6 +356,24 @@ TEST_F(EngineTest, ReopenKeepsEverythingAndVerifies) {
   auto next = Append("acme/r/3", Expected::Any(), 1);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->first_position, 2001u);
+}
+
+TEST_F(EngineTest, DamagedManifestIsRefusedWithAClearError) {
+  engine_.reset();
+  for (const char* text : {"cairn-data-dir x\nshards 2\nshard_key org\n",
+                           "cairn-data-dir 1\nshards 99999999999999999999\nshard_key org\n",
+                           "cairn-data-dir 1\nshards 2\nshard_key color\n", "garbage", ""}) {
+    std::FILE* f = std::fopen(dir_.Sub("data/MANIFEST").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(text, f);
+    std::fclose(f);
+    EngineOptions o;
+    o.data_dir = dir_.Sub("data");
+    auto e = Engine::Open(o);
+    ASSERT_FALSE(e.ok()) << text;
+    EXPECT_EQ(e.status().code(), StatusCode::kCorruption) << e.status().ToString();
+    EXPECT_NE(e.status().message().find("MANIFEST"), std::string::npos) << e.status().ToString();
+  }
 }
 
 }  // namespace
