@@ -341,13 +341,15 @@ void Shard::Periodic() {
     unflushed_log_bytes_ = 0;
     last_flush_ns_ = now;
   }
-  if (now - last_sweep_ns_ >= kSweepEveryNs) {
+  if (now - last_sweep_ns_ >= kSweepEveryNs || sweep_behind_) {
     last_sweep_ns_ = now;
-    SweepIdempotencyKeys();
+    // At most kMaxSweepKeys per turn keeps each turn short; while expired keys remain, every
+    // loop turn sweeps again, so expiry keeps up with any rate of keyed appends.
+    sweep_behind_ = SweepIdempotencyKeys();
   }
 }
 
-void Shard::SweepIdempotencyKeys() {
+bool Shard::SweepIdempotencyKeys() {
   uint64_t now_ms = env_->clock()->NowMillis();
   auto view = index_->NewView();
   auto it = view->NewIterator();
@@ -373,6 +375,7 @@ void Shard::SweepIdempotencyKeys() {
     Status st = index_->Write(&wb);
     if (!st.ok()) FailStop(st);
   }
+  return n >= kMaxSweepKeys && failed_.ok();
 }
 
 ShardStats Shard::Stats() const {

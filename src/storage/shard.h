@@ -140,7 +140,8 @@ class Shard {
   Status StartSegment();
   Batch* NewBatch();
   void Seal(Batch* b);
-  void SweepIdempotencyKeys();
+  // Deletes expired idempotency keys; true when more expired keys may remain.
+  bool SweepIdempotencyKeys();
   void MaybeSubmit();
   void OnWriteDone(const IoCompletion& c);
   void FinishBatch(std::unique_ptr<Batch> b);
@@ -201,6 +202,7 @@ class Shard {
   Status failed_;
   uint64_t last_flush_ns_ = 0;
   uint64_t last_sweep_ns_ = 0;
+  bool sweep_behind_ = false;
   uint64_t unflushed_log_bytes_ = 0;
   uint64_t replayed_events_ = 0;
 

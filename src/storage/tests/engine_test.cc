@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "io/env.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {
@@ -374,6 +375,66 @@ TEST_F(EngineTest, DamagedManifestIsRefusedWithAClearError) {
     EXPECT_EQ(e.status().code(), StatusCode::kCorruption) << e.status().ToString();
     EXPECT_NE(e.status().message().find("MANIFEST"), std::string::npos) << e.status().ToString();
   }
+}
+
+// The real disk with a clock the test moves.
+class ManualClockEnv final : public Env {
+ public:
+  explicit ManualClockEnv(uint64_t now_ms) : clock_(now_ms) {}
+  FileSystem* fs() override { return Env::Default()->fs(); }
+  Clock* clock() override { return &clock_; }
+  Random* random() override { return Env::Default()->random(); }
+  Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override {
+    return Env::Default()->NewAsyncDisk();
+  }
+  ManualClock& manual() { return clock_; }
+
+ private:
+  ManualClock clock_;
+};
+
+TEST(EngineIdempotencyWindow, KeysExpireAndAreSweptAtAnyRate) {
+  testing::TempDir dir;
+  ManualClockEnv env(1'800'000'000'000);
+  EngineOptions o;
+  o.data_dir = dir.Sub("data");
+  o.shards = 1;
+  o.memory_budget_bytes = 64ull << 20;
+  o.idempotency_window_ms = 60'000;
+  o.env = &env;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  // More keys than one sweep turn deletes (1,000), so expiry must keep sweeping.
+  const int kKeys = 2500;
+  for (int i = 0; i < kKeys; ++i) {
+    auto r = (*e)->AppendSync(One("acme/k/" + std::to_string(i % 10), Expected::Any(),
+                                  {Ev("A", "x")}, "key-" + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // Within the window: a retry is a duplicate.
+  auto dup = (*e)->AppendSync(One("acme/k/0", Expected::Any(), {Ev("A", "x")}, "key-0"));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->duplicate);
+  // After the window: the same key appends again, even with a different request.
+  env.manual().Advance(60'001);
+  auto again = (*e)->AppendSync(One("acme/k/0", Expected::Any(), {Ev("B", "y")}, "key-1"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->duplicate);
+  // The sweep runs on the shard's loop (every 5 s of the clock, then every turn while behind).
+  env.manual().Advance(10'000);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE((*e)->AppendSync(One("acme/tick/1", Expected::Any(), {Ev("T", "t")})).ok());
+  }
+  e->reset();
+  // Reopen: expired keys stay forgotten, the recent one is remembered.
+  auto e2 = Engine::Open(o);
+  ASSERT_TRUE(e2.ok());
+  auto recent = (*e2)->AppendSync(One("acme/k/0", Expected::Any(), {Ev("B", "y")}, "key-1"));
+  ASSERT_TRUE(recent.ok());
+  EXPECT_TRUE(recent->duplicate);
+  auto old = (*e2)->AppendSync(One("acme/k/5", Expected::Any(), {Ev("C", "z")}, "key-5"));
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->duplicate);
 }
 
 }  // namespace
