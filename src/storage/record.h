@@ -8,7 +8,7 @@
 
 #include "base/hash.h"
 #include "cairn/types.h"
-#include "storage/aligned_buffer.h"
+#include "base/aligned_buffer.h"
 #include "storage/format.h"
 
 namespace cairn {

@@ -4,7 +4,7 @@
 
 #include <mutex>
 
-#include "storage/aligned_buffer.h"
+#include "base/aligned_buffer.h"
 #include "storage/format.h"
 
 namespace cairn {

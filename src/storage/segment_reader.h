@@ -8,7 +8,7 @@
 #include <string>
 
 #include "io/file_system.h"
-#include "storage/aligned_buffer.h"
+#include "base/aligned_buffer.h"
 #include "storage/format.h"
 
 namespace cairn {

@@ -26,7 +26,7 @@
 
 #include "cairn/options.h"
 #include "io/env.h"
-#include "storage/aligned_buffer.h"
+#include "base/aligned_buffer.h"
 #include "storage/blocking_pool.h"
 #include "storage/head_cache.h"
 #include "storage/index_keys.h"
