@@ -71,6 +71,27 @@ uint64_t KeySuffix64(std::string_view key) {
   return key.size() < 8 ? 0 : DecodeBigEndian64(key.data() + key.size() - 8);
 }
 
+void AppendLocation(std::string* list, const Location& l) {
+  if (list->empty()) PutFixed32(list, 0);
+  EncodeFixed32(list->data(), DecodeFixed32(list->data()) + 1);
+  PutFixed32(list, l.segment_id);
+  PutFixed32(list, l.offset);
+  PutFixed32(list, l.length);
+}
+
+std::optional<std::vector<Location>> DecodeLocations(std::string_view v) {
+  Decoder d(v);
+  uint32_t n = d.Get32();
+  if (!d.ok() || d.remaining() != static_cast<size_t>(n) * 12) return std::nullopt;
+  std::vector<Location> out(n);
+  for (Location& l : out) {
+    l.segment_id = d.Get32();
+    l.offset = d.Get32();
+    l.length = d.Get32();
+  }
+  return out;
+}
+
 std::string EncodeCheckpoint(const Checkpoint& c) {
   std::string v;
   PutFixed64(&v, c.next_position);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/hash.h"
 #include "cairn/types.h"
@@ -16,9 +17,11 @@ namespace cairn::index {
 inline constexpr char kCheckpointTag = 'C';  // C -> Checkpoint
 inline constexpr char kStreamTag = 'S';      // S stream -> StreamMeta
 inline constexpr char kRunTag = 'E';         // E stream_id first_version -> Run
-inline constexpr char kPositionTag = 'P';    // P first_position -> Location (a record)
-inline constexpr char kOrgScopeTag = 'G';    // G org \0 first_position -> Location
-inline constexpr char kTypeScopeTag = 'H';   // H org/type \0 first_position -> Location
+// Scope groups: the records of one group commit in a scope, keyed by the first position
+// among them; the value lists their locations in position order (EncodeLocations).
+inline constexpr char kPositionTag = 'P';    // P first_position -> Locations (every record)
+inline constexpr char kOrgScopeTag = 'G';    // G org \0 first_position -> Locations
+inline constexpr char kTypeScopeTag = 'H';   // H org/type \0 first_position -> Locations
 inline constexpr char kOrgTag = 'O';         // O org -> ""
 inline constexpr char kTypeTag = 'T';        // T org \0 type -> ""
 inline constexpr char kIdemTag = 'I';        // I org \0 key -> IdempotencyEntry
@@ -73,6 +76,10 @@ std::string OrgKey(std::string_view org);
 std::string TypeKey(std::string_view org, std::string_view type);
 std::string IdemKey(std::string_view org, std::string_view key);
 std::string ExpiryKey(uint64_t expiry_ms, std::string_view org, std::string_view key);
+
+// A list of record locations: count:u32 then 12 bytes each.
+void AppendLocation(std::string* list, const Location& l);  // list starts empty or encoded
+std::optional<std::vector<Location>> DecodeLocations(std::string_view v);
 
 std::string EncodeCheckpoint(const Checkpoint& c);
 std::optional<Checkpoint> DecodeCheckpoint(std::string_view v);

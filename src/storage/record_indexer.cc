@@ -27,13 +27,16 @@ AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard) {
   return res;
 }
 
-void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
-                       uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb) {
-  const uint64_t ts = r.header.timestamp_ms;
-  index::Location record_loc{place.segment_id, static_cast<uint32_t>(place.offset),
-                             r.header.length};
-  std::string loc = index::EncodeLocation(record_loc);
-  Put(wb, index::PositionKey(r.header.first_position), loc);
+void ScopeIndexer::AddTo(Group* g, uint64_t position, const index::Location& loc) {
+  if (g->first_position == 0) g->first_position = position;
+  index::AppendLocation(&g->locations, loc);
+}
+
+void ScopeIndexer::Add(const EventsRecordView& r, const RecordPlace& place) {
+  const index::Location loc{place.segment_id, static_cast<uint32_t>(place.offset),
+                            r.header.length};
+  const uint64_t pos = r.header.first_position;
+  AddTo(&all_, pos, loc);
   std::set<std::string_view> orgs;
   std::set<std::string_view> org_types;
   for (const ClauseView& c : r.clauses) {
@@ -41,6 +44,38 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
     CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
     orgs.insert(name->org);
     org_types.insert(name->org_type);
+  }
+  for (std::string_view org : orgs) {
+    auto it = orgs_.find(org);
+    if (it == orgs_.end()) it = orgs_.emplace(std::string(org), Group{}).first;
+    AddTo(&it->second, pos, loc);
+  }
+  for (std::string_view ot : org_types) {
+    auto it = types_.find(ot);
+    if (it == types_.end()) it = types_.emplace(std::string(ot), Group{}).first;
+    AddTo(&it->second, pos, loc);
+  }
+}
+
+void ScopeIndexer::Flush(rocksdb::WriteBatch* wb) {
+  if (all_.first_position != 0) {
+    Put(wb, index::PositionKey(all_.first_position), all_.locations);
+  }
+  for (const auto& [org, g] : orgs_) Put(wb, index::OrgScopeKey(org, g.first_position), g.locations);
+  for (const auto& [ot, g] : types_) Put(wb, index::TypeScopeKey(ot, g.first_position), g.locations);
+  all_ = Group{};
+  orgs_.clear();
+  types_.clear();
+}
+
+void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
+                       uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
+                       ScopeIndexer* scopes) {
+  const uint64_t ts = r.header.timestamp_ms;
+  scopes->Add(r, place);
+  for (const ClauseView& c : r.clauses) {
+    auto name = ParseStreamName(c.stream);
+    CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
     index::StreamMeta m;
     m.stream_id = c.stream_id;
     m.version = c.first_version + c.entries.size() - 1;
@@ -59,12 +94,6 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
       Put(wb, index::OrgKey(name->org), "");
       Put(wb, index::TypeKey(name->org, name->type), "");
     }
-  }
-  for (std::string_view org : orgs) {
-    Put(wb, index::OrgScopeKey(org, r.header.first_position), loc);
-  }
-  for (std::string_view ot : org_types) {
-    Put(wb, index::TypeScopeKey(ot, r.header.first_position), loc);
   }
   if (!r.idempotency_key.empty()) {
     index::IdempotencyEntry e;

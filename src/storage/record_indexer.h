@@ -4,6 +4,9 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <map>
+#include <string>
+
 #include "storage/index_keys.h"
 #include "storage/record.h"
 
@@ -18,10 +21,32 @@ struct RecordPlace {
 // The reply an append gets, derived from its record (also what a duplicate retry gets).
 AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard);
 
-// Adds the index entries of an events record: stream metadata, runs, the position and
-// scope entries, org and type listings, and the idempotency entry.
+// Gathers the scope groups (P, G, H keys) of the records written together: one entry per
+// scope per group commit (or replay batch) instead of one per record, which keeps the
+// index small and the memtable inserts few. Owned by one batch; not thread-safe.
+class ScopeIndexer {
+ public:
+  void Add(const EventsRecordView& r, const RecordPlace& place);
+  // Writes one entry per scope seen since the last Flush, then forgets them.
+  void Flush(rocksdb::WriteBatch* wb);
+  bool empty() const { return all_.first_position == 0; }
+
+ private:
+  struct Group {
+    uint64_t first_position = 0;
+    std::string locations;  // EncodeLocations format
+  };
+  static void AddTo(Group* g, uint64_t position, const index::Location& loc);
+  Group all_;
+  std::map<std::string, Group, std::less<>> orgs_;
+  std::map<std::string, Group, std::less<>> types_;
+};
+
+// Adds the index entries of an events record: stream metadata, runs, org and type
+// listings, and the idempotency entry; its scope groups go to `scopes`.
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
-                       uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb);
+                       uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
+                       ScopeIndexer* scopes);
 
 // Adds the new metadata of the stream a delete or trim record changed.
 void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,

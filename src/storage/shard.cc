@@ -250,6 +250,7 @@ void Shard::OnWriteDone(const IoCompletion& c) {
 }
 
 void Shard::FinishBatch(std::unique_ptr<Batch> b) {
+  b->scopes.Flush(&b->index);
   std::string cp = index::EncodeCheckpoint(b->checkpoint);
   (void)b->index.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(cp));
   Status st = index_->Write(&b->index);

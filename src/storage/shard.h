@@ -32,6 +32,7 @@
 #include "storage/index_keys.h"
 #include "storage/mpsc_queue.h"
 #include "storage/record.h"
+#include "storage/record_indexer.h"
 #include "storage/segment_files.h"
 #include "storage/shard_index.h"
 
@@ -107,6 +108,7 @@ class Shard {
     bool sealed = false;
     uint64_t events = 0;
     rocksdb::WriteBatch index;
+    ScopeIndexer scopes;  // the batch's scope groups, written with `index`
     std::vector<Completion> completions;
     std::vector<StreamHead*> pinned;
     index::Checkpoint checkpoint;

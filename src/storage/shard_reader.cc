@@ -142,25 +142,33 @@ Result<ScanResult> ShardReader::Scan(char scope_tag, std::string_view scope,
   bool full = false;
   for (; it->Valid() && HasPrefix(it->key(), prefix) && !full && read_bytes < kMaxReadBytes;
        it->Next()) {
-    auto loc = index::DecodeLocation(std::string_view(it->value().data(), it->value().size()));
-    if (!loc) return Status::Corruption("index: bad record location");
-    CAIRN_RETURN_IF_ERROR(segments_->Read(*loc, &bytes));
-    read_bytes += bytes.size();
-    CAIRN_RETURN_IF_ERROR(CheckRecordCrc(bytes));
-    CAIRN_ASSIGN_OR_RETURN(EventsRecordView r, DecodeEventsRecord(bytes));
-    for (const ClauseView& c : r.clauses) {
-      if (scope_tag != index::kPositionTag) {
-        auto name = ParseStreamName(c.stream);
-        if (!name.ok()) return Status::Corruption("log: bad stream name in record");
-        if ((scope_tag == index::kOrgScopeTag ? name->org : name->org_type) != scope) continue;
+    // One group: the records of one commit in this scope, in position order.
+    auto group = index::DecodeLocations(std::string_view(it->value().data(), it->value().size()));
+    if (!group) return Status::Corruption("index: bad record locations");
+    for (const index::Location& loc : *group) {
+      if (full || read_bytes >= kMaxReadBytes) break;
+      CAIRN_RETURN_IF_ERROR(segments_->Read(loc, &bytes));
+      read_bytes += bytes.size();
+      CAIRN_RETURN_IF_ERROR(CheckRecordCrc(bytes));
+      CAIRN_ASSIGN_OR_RETURN(EventsRecordView r, DecodeEventsRecord(bytes));
+      if (r.header.first_position + r.header.event_count <= from) continue;
+      for (const ClauseView& c : r.clauses) {
+        if (scope_tag != index::kPositionTag) {
+          auto name = ParseStreamName(c.stream);
+          if (!name.ok()) return Status::Corruption("log: bad stream name in record");
+          if ((scope_tag == index::kOrgScopeTag ? name->org : name->org_type) != scope) continue;
+        }
+        for (const EntryView& e : c.entries) {
+          if (e.position < from) continue;
+          last = e.position;
+          if (TypeMatches(req.types, e.type)) res.events.push_back(MakeEvent(c.stream, shard_, e));
+          if (res.events.size() >= count) {
+            full = true;
+            break;
+          }
+        }
+        if (full) break;
       }
-      for (const EntryView& e : c.entries) {
-        if (e.position < from) continue;
-        last = e.position;
-        if (TypeMatches(req.types, e.type)) res.events.push_back(MakeEvent(c.stream, shard_, e));
-        if (res.events.size() >= count) { full = true; break; }
-      }
-      if (full) break;
     }
   }
   // Scans of a growing log always get a position to continue from.

@@ -22,6 +22,17 @@ std::string Where(const std::string& path, uint64_t offset) {
   return path + " offset " + std::to_string(offset);
 }
 
+// True when none of the segments ids[from..] holds a record (only its header).
+Result<bool> NoRecordsFrom(FileSystem* fs, const SegmentFiles& segments,
+                           const std::vector<uint64_t>& ids, size_t from) {
+  for (size_t j = from; j < ids.size(); ++j) {
+    CAIRN_ASSIGN_OR_RETURN(auto r, SegmentReader::Open(fs, segments.PathOf(ids[j])));
+    CAIRN_ASSIGN_OR_RETURN(SegmentReader::Item item, r->ReadRecord(format::kSegmentHeaderSize));
+    if (item.kind != SegmentReader::Item::Kind::kEnd) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status Shard::Recover() {
@@ -53,8 +64,6 @@ Status Shard::Recover() {
     segment_id_ = 0;
     return StartSegment();
   }
-  for (uint64_t id : ids) CAIRN_RETURN_IF_ERROR(segments_->Add(id));
-
   size_t start = 0;
   uint64_t offset = format::kSegmentHeaderSize;
   if (cp) {
@@ -72,8 +81,10 @@ Status Shard::Recover() {
   }
 
   rocksdb::WriteBatch wb;
+  ScopeIndexer scopes;
   size_t pending = 0;
   auto flush_replay = [&](uint64_t seg, uint64_t end) -> Status {
+    scopes.Flush(&wb);
     index::Checkpoint c{next_position_, seg, end, chain_head_, next_stream_id_,
                         last_timestamp_ms_};
     std::string v = index::EncodeCheckpoint(c);
@@ -86,7 +97,8 @@ Status Shard::Recover() {
 
   for (size_t i = start; i < ids.size(); ++i) {
     const uint64_t seg = ids[i];
-    const bool last = i + 1 == ids.size();
+    bool last = i + 1 == ids.size();
+    bool ends_log_early = false;  // the log ends here although later segments exist
     const std::string path = segments_->PathOf(seg);
     CAIRN_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(fs, path));
     const format::SegmentHeader& sh = reader->header();
@@ -115,6 +127,13 @@ Status Shard::Recover() {
           return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
                                     " is followed by a valid record at offset " +
                                     std::to_string(*later) + "; refusing to open");
+        }
+        if (!last) {
+          // A segment is created (its header made durable) while batches of the one
+          // before may still be in flight: after a crash, later segments that hold no
+          // record at all were created ahead of this one's lost tail, which ends the log.
+          CAIRN_ASSIGN_OR_RETURN(ends_log_early, NoRecordsFrom(fs, *segments_, ids, i + 1));
+          last = ends_log_early;
         }
         if (!last && item.kind == SegmentReader::Item::Kind::kBad) {
           return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
@@ -148,7 +167,7 @@ Status Shard::Recover() {
           return Status::Corruption(chain.message() + " (record at " + Where(path, offset) + ")");
         }
         RecordPlace place{id_, static_cast<uint32_t>(seg), offset};
-        IndexEventsRecord(*view, place, options_.idempotency_window_ms, &wb);
+        IndexEventsRecord(*view, place, options_.idempotency_window_ms, &wb, &scopes);
         next_position_ += view->header.event_count;
         replayed_events_ += view->header.event_count;
         for (const ClauseView& c : view->clauses) {
@@ -166,11 +185,32 @@ Status Shard::Recover() {
       offset = item.next_offset;
       if (++pending >= kReplayBatchRecords) CAIRN_RETURN_IF_ERROR(flush_replay(seg, offset));
     }
-    if (last) {
+    if (ends_log_early) {
+      // The next segment continues the log when no event was lost (nothing, or only a
+      // stream state record, was torn off): keep it. Otherwise the later segments never
+      // held data: remove them, and this segment is the one written next.
+      CAIRN_ASSIGN_OR_RETURN(auto next, SegmentReader::Open(fs, segments_->PathOf(ids[i + 1])));
+      if (next->header().first_position != next_position_ ||
+          next->header().prev_hash != chain_head_) {
+        next.reset();
+        for (size_t j = i + 1; j < ids.size(); ++j) {
+          std::fprintf(stderr,
+                       "cairn: shard %u: removing segment %s, created ahead of a log tail "
+                       "that was never written\n",
+                       id_, format::SegmentFileName(ids[j]).c_str());
+          CAIRN_RETURN_IF_ERROR(fs->Remove(segments_->PathOf(ids[j])));
+        }
+        CAIRN_RETURN_IF_ERROR(fs->SyncDir(log_dir));
+        ids.resize(i + 1);
+      }
+    }
+    if (i + 1 == ids.size()) {
       segment_id_ = seg;
       segment_end_ = offset;
     }
   }
+  // Readers find segments here; only the ones that survived recovery.
+  for (uint64_t id : ids) CAIRN_RETURN_IF_ERROR(segments_->Add(id));
   CAIRN_RETURN_IF_ERROR(flush_replay(segment_id_, segment_end_));
 
   // Reopen the last segment for writing and load its partial last block.
