@@ -2,16 +2,10 @@
 
 #include <fcntl.h>
 
-#include <mutex>
-
 #include "base/aligned_buffer.h"
 #include "storage/format.h"
 
 namespace cairn {
-
-SegmentFiles::~SegmentFiles() {
-  for (auto& [id, fd] : fds_) (void)fs_->CloseFile(fd);
-}
 
 std::string SegmentFiles::PathOf(uint64_t segment_id) const {
   return dir_ + "/" + format::SegmentFileName(segment_id);
@@ -19,35 +13,63 @@ std::string SegmentFiles::PathOf(uint64_t segment_id) const {
 
 Status SegmentFiles::Add(uint64_t segment_id) {
   CAIRN_ASSIGN_OR_RETURN(int fd, fs_->OpenFile(PathOf(segment_id), O_RDONLY | O_DIRECT, 0));
-  std::unique_lock lock(mu_);
-  auto [it, inserted] = fds_.emplace(segment_id, fd);
-  if (!inserted) (void)fs_->CloseFile(fd);
+  auto f = std::make_shared<File>(fs_, fd);
+  std::lock_guard lock(mu_);
+  ids_.insert(segment_id);
+  if (open_.count(segment_id) == 0) InsertLocked(segment_id, std::move(f));
   return Status::Ok();
 }
 
 std::vector<uint64_t> SegmentFiles::Ids() const {
-  std::shared_lock lock(mu_);
-  std::vector<uint64_t> ids;
-  for (auto& [id, fd] : fds_) ids.push_back(id);
-  return ids;
+  std::lock_guard lock(mu_);
+  return std::vector<uint64_t>(ids_.begin(), ids_.end());
+}
+
+size_t SegmentFiles::open_files() const {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+void SegmentFiles::InsertLocked(uint64_t segment_id, std::shared_ptr<File> f) const {
+  f->last_use = ++uses_;
+  open_[segment_id] = std::move(f);
+  while (open_.size() > kMaxOpenFiles) {
+    auto victim = open_.begin();
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+      if (it->second->last_use < victim->second->last_use) victim = it;
+    }
+    open_.erase(victim);  // closed when its last reader lets go
+  }
+}
+
+Result<std::shared_ptr<SegmentFiles::File>> SegmentFiles::Get(uint64_t segment_id) const {
+  {
+    std::lock_guard lock(mu_);
+    if (ids_.count(segment_id) == 0) {
+      return Status::Corruption("index points to missing segment " + std::to_string(segment_id));
+    }
+    auto it = open_.find(segment_id);
+    if (it != open_.end()) {
+      it->second->last_use = ++uses_;
+      return it->second;
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(int fd, fs_->OpenFile(PathOf(segment_id), O_RDONLY | O_DIRECT, 0));
+  auto f = std::make_shared<File>(fs_, fd);
+  std::lock_guard lock(mu_);
+  auto it = open_.find(segment_id);
+  if (it != open_.end()) return it->second;  // opened meanwhile; ours closes on return
+  InsertLocked(segment_id, f);
+  return f;
 }
 
 Status SegmentFiles::Read(const index::Location& loc, std::string* out) const {
-  int fd;
-  {
-    std::shared_lock lock(mu_);
-    auto it = fds_.find(loc.segment_id);
-    if (it == fds_.end()) {
-      return Status::Corruption("index points to missing segment " +
-                                std::to_string(loc.segment_id));
-    }
-    fd = it->second;
-  }
+  CAIRN_ASSIGN_OR_RETURN(std::shared_ptr<File> f, Get(loc.segment_id));
   uint64_t start = format::AlignDown(loc.offset, format::kBlockSize);
   uint64_t end = format::AlignUp(uint64_t{loc.offset} + loc.length, format::kBlockSize);
   thread_local AlignedBuffer scratch;
   scratch.Resize(end - start);
-  CAIRN_ASSIGN_OR_RETURN(size_t got, fs_->ReadAt(fd, scratch.data(), end - start, start));
+  CAIRN_ASSIGN_OR_RETURN(size_t got, fs_->ReadAt(f->fd, scratch.data(), end - start, start));
   if (got < uint64_t{loc.offset} + loc.length - start) {
     return Status::Corruption("short read of " + PathOf(loc.segment_id) + " at offset " +
                               std::to_string(loc.offset));

@@ -292,7 +292,24 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
   PublishHeadStats();
   unflushed_log_bytes_ += b->buf.size();
+  CloseSealedSegmentFds();
   RecycleBatch(std::move(b));
+}
+
+void Shard::CloseSealedSegmentFds() {
+  // Write descriptors of earlier segments are closed once no batch still writes to them,
+  // so a long-running shard holds two at most, not one per segment it ever wrote.
+  for (auto it = open_fds_.begin(); it != open_fds_.end();) {
+    const int fd = *it;
+    bool used = fd == segment_fd_;
+    for (const auto& b : batches_) used = used || b->fd == fd;
+    if (used) {
+      ++it;
+      continue;
+    }
+    (void)env_->fs()->CloseFile(fd);
+    it = open_fds_.erase(it);
+  }
 }
 
 void Shard::RecycleBatch(std::unique_ptr<Batch> b) {

@@ -148,6 +148,7 @@ class Shard {
   void OnWriteDone(const IoCompletion& c);
   void FinishBatch(std::unique_ptr<Batch> b);
   void RecycleBatch(std::unique_ptr<Batch> b);
+  void CloseSealedSegmentFds();
   void FailStop(const Status& cause);
   void Periodic();
   uint64_t NextTimestamp();

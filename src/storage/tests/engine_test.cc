@@ -7,9 +7,11 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "io/env.h"
+#include "storage/segment_files.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {
@@ -376,6 +378,46 @@ TEST_F(EngineTest, DamagedManifestIsRefusedWithAClearError) {
     EXPECT_NE(e.status().message().find("MANIFEST"), std::string::npos) << e.status().ToString();
   }
 }
+
+size_t SegmentFilesLimit();
+
+int OpenFdCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_F(EngineTest, DescriptorsDoNotGrowWithSegments) {
+  // 1 MiB segments and ~100 KiB appends: 800 appends roll over more than 64 segments per
+  // shard-worth of files (everything goes to one shard: one org).
+  std::vector<ProposedEvent> big;
+  for (int i = 0; i < 10; ++i) big.push_back(Ev("Big", std::string(10000, 'b')));
+  const int before = OpenFdCount();
+  for (int i = 0; i < 800; ++i) {
+    ASSERT_TRUE(engine_->AppendSync(One("acme/big/0", Expected::Any(), big)).ok());
+  }
+  // Writes hold at most the current segment and the one before it; reads keep at most
+  // SegmentFiles::kMaxOpenFiles per shard.
+  const int bound = before + 2 + static_cast<int>(SegmentFilesLimit());
+  EXPECT_LE(OpenFdCount(), bound);
+  // Reading everything back (paged: a read returns at most 32 MiB) reopens sealed
+  // segments, within the bound.
+  ReadRequest r;
+  r.stream = "acme/big/0";
+  r.count = 10000;
+  uint64_t read = 0;
+  for (;;) {
+    auto page = engine_->Read(r);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const RecordedEvent& e : page->events) ASSERT_EQ(e.version, ++read);
+    if (!page->next) break;
+    r.from = page->next;
+  }
+  EXPECT_EQ(read, 8000u);
+  EXPECT_LE(OpenFdCount(), bound);
+}
+
+size_t SegmentFilesLimit() { return SegmentFiles::kMaxOpenFiles; }
 
 // The real disk with a clock the test moves.
 class ManualClockEnv final : public Env {
