@@ -96,7 +96,8 @@ void BM_CairnBatched(benchmark::State& state) {
     // Spread over orgs so that every shard gets work.
     std::string stream = "org" + std::to_string(n % 16) + "/bench/" + std::to_string(n % 1000);
     w.Acquire(kInFlight);
-    engine->Append(BatchRequest(stream, kEvents), [&w](Result<AppendResult> r) { w.Release(r.ok()); });
+    engine->Append(BatchRequest(stream, kEvents),
+                   [&w](Result<AppendResult> r) { w.Release(r.ok()); });
     ++n;
   }
   w.Drain();
@@ -187,7 +188,11 @@ void BM_RocksDbSyncBatch(benchmark::State& state) {
     std::filesystem::remove_all(dir);
   }
 }
-BENCHMARK(BM_RocksDbSyncBatch)->Threads(2)->Threads(64)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RocksDbSyncBatch)
+    ->Threads(2)
+    ->Threads(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace cairn

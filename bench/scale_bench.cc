@@ -168,8 +168,8 @@ int Generate(const Args& a) {
   }
   p.Tick(a.streams, a.streams);
   std::printf("generate: %llu streams, %llu events in %.1f s\n",
-              static_cast<unsigned long long>(a.streams),
-              static_cast<unsigned long long>(done), p.Seconds());
+              static_cast<unsigned long long>(a.streams), static_cast<unsigned long long>(done),
+              p.Seconds());
   std::fflush(stdout);
   if (a.crash) raise(SIGKILL);  // no clean close: the next open recovers from the log
   return 0;
@@ -181,10 +181,11 @@ int OpenCmd(const Args& a) {
   EngineStats s = engine->Stats();
   uint64_t events = 0;
   for (auto& sh : s.shards) events += sh.next_position - 1;
-  std::printf("open: %llu ms for %llu events in the log (replayed %llu since the last index "
-              "checkpoint)\n",
-              static_cast<unsigned long long>(ms), static_cast<unsigned long long>(events),
-              static_cast<unsigned long long>(s.recovery_replayed_events));
+  std::printf(
+      "open: %llu ms for %llu events in the log (replayed %llu since the last index "
+      "checkpoint)\n",
+      static_cast<unsigned long long>(ms), static_cast<unsigned long long>(events),
+      static_cast<unsigned long long>(s.recovery_replayed_events));
   return 0;
 }
 
@@ -194,7 +195,9 @@ struct Percentiles {
 
 Percentiles Summarise(std::vector<double>& us) {
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))];
+  };
   return {at(0.5), at(0.9), at(0.99), at(0.999), us.back()};
 }
 
@@ -207,7 +210,8 @@ int Occ(const Args& a) {
     Progress p("writes");
     for (uint64_t i = 0; i < a.writes; ++i) {
       AppendRequest r;
-      r.clauses.push_back({StreamName(pick(rng), a.orgs), Expected::Any(),
+      r.clauses.push_back({StreamName(pick(rng), a.orgs),
+                           Expected::Any(),
                            {{"Measured", std::string(64, 'w'), {}, {}}}});
       w.Acquire();
       engine->Append(std::move(r), [&w](Result<AppendResult> res) { w.Release(res.status()); });
@@ -227,8 +231,8 @@ int Occ(const Args& a) {
   for (uint64_t i = 0; i < a.samples; ++i) {
     AppendRequest r;
     // Version 0 never matches an existing stream: the check fails after the head lookup.
-    r.clauses.push_back({StreamName(pick(rng), a.orgs), Expected::NoStream(),
-                         {{"Measured", "x", {}, {}}}});
+    r.clauses.push_back(
+        {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Measured", "x", {}, {}}}});
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
@@ -257,7 +261,8 @@ int Occ(const Args& a) {
   }
   Percentiles pc = Summarise(us);
   std::printf("occ: %llu checks (%llu conflicts), head cache misses %.1f%% (%llu heads cached)\n",
-              static_cast<unsigned long long>(a.samples), static_cast<unsigned long long>(conflicts),
+              static_cast<unsigned long long>(a.samples),
+              static_cast<unsigned long long>(conflicts),
               100.0 * misses / std::max<uint64_t>(1, hits + misses),
               static_cast<unsigned long long>(cached));
   std::printf("occ latency us: p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f\n", pc.p50, pc.p90,
@@ -270,10 +275,11 @@ int Occ(const Args& a) {
     memtables += sh.memtable_bytes;
     readers += sh.table_reader_bytes;
   }
-  std::printf("memory MiB: block cache (with memtable charges) %.1f, memtables %.1f, "
-              "table readers %.1f, stream heads %.1f\n",
-              after.block_cache_bytes / 1048576.0, memtables / 1048576.0, readers / 1048576.0,
-              heads_bytes / 1048576.0);
+  std::printf(
+      "memory MiB: block cache (with memtable charges) %.1f, memtables %.1f, "
+      "table readers %.1f, stream heads %.1f\n",
+      after.block_cache_bytes / 1048576.0, memtables / 1048576.0, readers / 1048576.0,
+      heads_bytes / 1048576.0);
   const uint32_t shard0 = engine->ShardOf(StreamName(0, a.orgs));
   engine.reset();
 
@@ -366,8 +372,8 @@ int Mixed(const Args& a) {
     Window w(8);
     while (!stop_cold.load()) {
       AppendRequest r;
-      r.clauses.push_back({StreamName(pick(rng), a.orgs), Expected::NoStream(),
-                           {{"Cold", "x", {}, {}}}});
+      r.clauses.push_back(
+          {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Cold", "x", {}, {}}}});
       w.Acquire();
       engine->Append(std::move(r), [&](Result<AppendResult> res) {
         cold_done.fetch_add(1);

@@ -96,16 +96,15 @@ class [[nodiscard]] Result {
 
 }  // namespace cairn
 
-#define CAIRN_RETURN_IF_ERROR(expr)           \
-  do {                                        \
-    ::cairn::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                \
+#define CAIRN_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::cairn::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 #define CAIRN_CONCAT_INNER(a, b) a##b
 #define CAIRN_CONCAT(a, b) CAIRN_CONCAT_INNER(a, b)
-#define CAIRN_ASSIGN_OR_RETURN(lhs, expr)                          \
-  auto CAIRN_CONCAT(_res_, __LINE__) = (expr);                     \
-  if (!CAIRN_CONCAT(_res_, __LINE__).ok())                         \
-    return CAIRN_CONCAT(_res_, __LINE__).status();                 \
+#define CAIRN_ASSIGN_OR_RETURN(lhs, expr)                                                 \
+  auto CAIRN_CONCAT(_res_, __LINE__) = (expr);                                            \
+  if (!CAIRN_CONCAT(_res_, __LINE__).ok()) return CAIRN_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(CAIRN_CONCAT(_res_, __LINE__)).value()

@@ -7,16 +7,16 @@ namespace cairn::internal {
 [[noreturn]] void AssertFail(const char* expr, const char* file, int line, const char* msg);
 }
 
-#define CAIRN_ASSERT(cond)                                                     \
-  do {                                                                         \
-    if (__builtin_expect(!(cond), 0))                                          \
-      ::cairn::internal::AssertFail(#cond, __FILE__, __LINE__, nullptr);       \
+#define CAIRN_ASSERT(cond)                                               \
+  do {                                                                   \
+    if (__builtin_expect(!(cond), 0))                                    \
+      ::cairn::internal::AssertFail(#cond, __FILE__, __LINE__, nullptr); \
   } while (0)
 
-#define CAIRN_ASSERT_MSG(cond, msg)                                            \
-  do {                                                                         \
-    if (__builtin_expect(!(cond), 0))                                          \
-      ::cairn::internal::AssertFail(#cond, __FILE__, __LINE__, (msg));         \
+#define CAIRN_ASSERT_MSG(cond, msg)                                    \
+  do {                                                                 \
+    if (__builtin_expect(!(cond), 0))                                  \
+      ::cairn::internal::AssertFail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 
 #if defined(CAIRN_DEBUG_ASSERTS)

@@ -8,14 +8,13 @@ namespace cairn {
 namespace {
 
 bool IsNameChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 Status CheckName(std::string_view what, std::string_view s, size_t max, bool allow_colon) {
   if (s.empty() || s.size() > max) {
-    return Status::Invalid(std::string(what) + " must be 1-" + std::to_string(max) +
-                           " characters");
+    return Status::Invalid(std::string(what) + " must be 1-" + std::to_string(max) + " characters");
   }
   for (char c : s) {
     if (!IsNameChar(c) && !(allow_colon && c == ':')) {
@@ -40,8 +39,8 @@ Status ValidateEventType(std::string_view type) {
 
 Status ValidateIdempotencyKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxIdempotencyKeyBytes) {
-    return Status::Invalid("idempotency key must be 1-" +
-                           std::to_string(kMaxIdempotencyKeyBytes) + " bytes");
+    return Status::Invalid("idempotency key must be 1-" + std::to_string(kMaxIdempotencyKeyBytes) +
+                           " bytes");
   }
   return Status::Ok();
 }

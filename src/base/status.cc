@@ -4,19 +4,32 @@ namespace cairn {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalid: return "INVALID";
-    case StatusCode::kTooLarge: return "TOOLARGE";
-    case StatusCode::kConflict: return "CONFLICT";
-    case StatusCode::kDeleted: return "DELETED";
-    case StatusCode::kCrossShard: return "CROSSSHARD";
-    case StatusCode::kIdempotency: return "IDEMPOTENCY";
-    case StatusCode::kBusy: return "BUSY";
-    case StatusCode::kUnavailable: return "UNAVAILABLE";
-    case StatusCode::kIoError: return "UNAVAILABLE";
-    case StatusCode::kCorruption: return "UNAVAILABLE";
-    case StatusCode::kNotFound: return "ERR";
-    case StatusCode::kInternal: return "ERR";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalid:
+      return "INVALID";
+    case StatusCode::kTooLarge:
+      return "TOOLARGE";
+    case StatusCode::kConflict:
+      return "CONFLICT";
+    case StatusCode::kDeleted:
+      return "DELETED";
+    case StatusCode::kCrossShard:
+      return "CROSSSHARD";
+    case StatusCode::kIdempotency:
+      return "IDEMPOTENCY";
+    case StatusCode::kBusy:
+      return "BUSY";
+    case StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case StatusCode::kIoError:
+      return "UNAVAILABLE";
+    case StatusCode::kCorruption:
+      return "UNAVAILABLE";
+    case StatusCode::kNotFound:
+      return "ERR";
+    case StatusCode::kInternal:
+      return "ERR";
   }
   return "ERR";
 }

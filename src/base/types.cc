@@ -1,6 +1,6 @@
-#include <charconv>
-
 #include "cairn/types.h"
+
+#include <charconv>
 
 namespace cairn {
 namespace {
@@ -29,19 +29,26 @@ std::optional<Expected> Expected::Parse(std::string_view s) {
 
 std::string Expected::ToString() const {
   switch (kind) {
-    case Kind::kAny: return "any";
-    case Kind::kExists: return "exists";
-    case Kind::kNoStream: return "none";
-    case Kind::kExact: return std::to_string(version);
+    case Kind::kAny:
+      return "any";
+    case Kind::kExists:
+      return "exists";
+    case Kind::kNoStream:
+      return "none";
+    case Kind::kExact:
+      return std::to_string(version);
   }
   return "?";
 }
 
 std::string_view ShardKeyName(ShardKey k) {
   switch (k) {
-    case ShardKey::kOrg: return "org";
-    case ShardKey::kType: return "type";
-    case ShardKey::kStream: return "stream";
+    case ShardKey::kOrg:
+      return "org";
+    case ShardKey::kType:
+      return "type";
+    case ShardKey::kStream:
+      return "stream";
   }
   return "?";
 }
@@ -55,9 +62,12 @@ std::optional<ShardKey> ParseShardKey(std::string_view s) {
 
 std::string_view DeletedStateName(DeletedState d) {
   switch (d) {
-    case DeletedState::kNone: return "false";
-    case DeletedState::kSoft: return "soft";
-    case DeletedState::kHard: return "hard";
+    case DeletedState::kNone:
+      return "false";
+    case DeletedState::kSoft:
+      return "soft";
+    case DeletedState::kHard:
+      return "hard";
   }
   return "?";
 }

@@ -36,8 +36,7 @@ int RunInit(const InitArgs& a) {
   for (const auto& s : st.shards) events += s.next_position - 1;
   std::printf("data dir %s: %u shards (key %s), %llu events, recovered in %llu ms\n",
               a.data_dir.c_str(), (*engine)->shard_count(),
-              ShardKeyName((*engine)->shard_key()).data(),
-              static_cast<unsigned long long>(events),
+              ShardKeyName((*engine)->shard_key()).data(), static_cast<unsigned long long>(events),
               static_cast<unsigned long long>(st.recovery_ms));
   return 0;
 }

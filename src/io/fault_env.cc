@@ -27,8 +27,8 @@ class FaultInjectionEnv::Fs final : public FileSystem {
     if (!p.flip_path_suffix.empty()) {
       std::string path = env_->PathOf(fd);
       bool match = path.size() >= p.flip_path_suffix.size() &&
-                   path.compare(path.size() - p.flip_path_suffix.size(),
-                                p.flip_path_suffix.size(), p.flip_path_suffix) == 0;
+                   path.compare(path.size() - p.flip_path_suffix.size(), p.flip_path_suffix.size(),
+                                p.flip_path_suffix) == 0;
       if (match && p.flip_offset >= off && p.flip_offset < off + *r) {
         static_cast<uint8_t*>(buf)[p.flip_offset - off] ^= static_cast<uint8_t>(1u << p.flip_bit);
       }
@@ -50,9 +50,7 @@ class FaultInjectionEnv::Fs final : public FileSystem {
     return base_->ListDir(p);
   }
   Status CreateDir(const std::string& p) override { return base_->CreateDir(p); }
-  Status Rename(const std::string& a, const std::string& b) override {
-    return base_->Rename(a, b);
-  }
+  Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
   Status Remove(const std::string& p) override { return base_->Remove(p); }
   bool Exists(const std::string& p) override { return base_->Exists(p); }
   Result<int> LockFile(const std::string& p) override { return base_->LockFile(p); }
@@ -64,7 +62,8 @@ class FaultInjectionEnv::Fs final : public FileSystem {
 
 class FaultInjectionEnv::Disk final : public AsyncDisk {
  public:
-  Disk(FaultInjectionEnv* env, std::unique_ptr<AsyncDisk> base) : env_(env), base_(std::move(base)) {}
+  Disk(FaultInjectionEnv* env, std::unique_ptr<AsyncDisk> base)
+      : env_(env), base_(std::move(base)) {}
 
   Status SubmitWriteAndSync(int fd, const void* buf, uint32_t len, uint64_t offset,
                             uint64_t token) override {

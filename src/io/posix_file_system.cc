@@ -32,8 +32,8 @@ class PosixFs final : public FileSystem {
   Result<size_t> ReadAt(int fd, void* buf, size_t n, uint64_t off) override {
     size_t done = 0;
     while (done < n) {
-      ssize_t r = ::pread(fd, static_cast<char*>(buf) + done, n - done,
-                          static_cast<off_t>(off + done));
+      ssize_t r =
+          ::pread(fd, static_cast<char*>(buf) + done, n - done, static_cast<off_t>(off + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return Errno("pread", "fd", errno);

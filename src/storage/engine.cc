@@ -1,7 +1,7 @@
 #include "cairn/engine.h"
 
-#include <sys/resource.h>
 #include <rocksdb/cache.h>
+#include <sys/resource.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -47,9 +47,12 @@ struct Engine::Impl {
 
   uint32_t ShardOfName(const StreamName& n, std::string_view stream) const {
     switch (manifest.shard_key) {
-      case ShardKey::kOrg: return ShardOfKey(n.org);
-      case ShardKey::kType: return ShardOfKey(n.org_type);
-      case ShardKey::kStream: return ShardOfKey(stream);
+      case ShardKey::kOrg:
+        return ShardOfKey(n.org);
+      case ShardKey::kType:
+        return ShardOfKey(n.org_type);
+      case ShardKey::kStream:
+        return ShardOfKey(stream);
     }
     return 0;
   }
@@ -122,8 +125,7 @@ Status OpenImpl(Engine::Impl* impl) {
   for (auto& t : threads) t.join();
   for (uint32_t i = 0; i < n; ++i) {
     if (!results[i].ok()) {
-      return Status(results[i].code(),
-                    "shard " + std::to_string(i) + ": " + results[i].message());
+      return Status(results[i].code(), "shard " + std::to_string(i) + ": " + results[i].message());
     }
   }
   impl->recovery_ms = (impl->env->clock()->MonotonicNanos() - t0) / 1000000;

@@ -19,13 +19,13 @@ inline constexpr char kStreamTag = 'S';      // S stream -> StreamMeta
 inline constexpr char kRunTag = 'E';         // E stream_id first_version -> Run
 // Scope groups: the records of one group commit in a scope, keyed by the first position
 // among them; the value lists their locations in position order (EncodeLocations).
-inline constexpr char kPositionTag = 'P';    // P first_position -> Locations (every record)
-inline constexpr char kOrgScopeTag = 'G';    // G org \0 first_position -> Locations
-inline constexpr char kTypeScopeTag = 'H';   // H org/type \0 first_position -> Locations
-inline constexpr char kOrgTag = 'O';         // O org -> ""
-inline constexpr char kTypeTag = 'T';        // T org \0 type -> ""
-inline constexpr char kIdemTag = 'I';        // I org \0 key -> IdempotencyEntry
-inline constexpr char kExpiryTag = 'X';      // X expiry_ms org \0 key -> ""
+inline constexpr char kPositionTag = 'P';   // P first_position -> Locations (every record)
+inline constexpr char kOrgScopeTag = 'G';   // G org \0 first_position -> Locations
+inline constexpr char kTypeScopeTag = 'H';  // H org/type \0 first_position -> Locations
+inline constexpr char kOrgTag = 'O';        // O org -> ""
+inline constexpr char kTypeTag = 'T';       // T org \0 type -> ""
+inline constexpr char kIdemTag = 'I';       // I org \0 key -> IdempotencyEntry
+inline constexpr char kExpiryTag = 'X';     // X expiry_ms org \0 key -> ""
 
 // What the index covers: everything in the log up to (segment, end_offset).
 struct Checkpoint {

@@ -58,7 +58,8 @@ class MpscQueue {
     size_t pos = head_.load(std::memory_order_acquire);
     const Cell& c = cells_[pos & mask_];
     return static_cast<intptr_t>(c.seq.load(std::memory_order_acquire)) -
-               static_cast<intptr_t>(pos + 1) < 0;
+               static_cast<intptr_t>(pos + 1) <
+           0;
   }
 
  private:

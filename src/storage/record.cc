@@ -68,8 +68,14 @@ size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position,
   size_t len = EntrySize(type.size(), data.size(), metadata.size());
   char* e = buf_->Extend(len);
   Hash256 payload = PayloadHash(data, metadata);
-  ChainFields f{position, version, timestamp_ms_, &id, stream, type,
-                static_cast<uint32_t>(data.size()), static_cast<uint32_t>(metadata.size())};
+  ChainFields f{position,
+                version,
+                timestamp_ms_,
+                &id,
+                stream,
+                type,
+                static_cast<uint32_t>(data.size()),
+                static_cast<uint32_t>(metadata.size())};
   *chain = ChainNext(*chain, f, payload);
   char* p = e + 8;
   EncodeFixed64(p, position);
@@ -243,7 +249,12 @@ Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_
   for (const ClauseView& c : r.clauses) {
     for (const EntryView& e : c.entries) {
       Hash256 payload = PayloadHash(e.data, e.metadata);
-      ChainFields f{e.position, e.version, e.timestamp_ms, &e.id, c.stream, e.type,
+      ChainFields f{e.position,
+                    e.version,
+                    e.timestamp_ms,
+                    &e.id,
+                    c.stream,
+                    e.type,
                     static_cast<uint32_t>(e.data.size()),
                     static_cast<uint32_t>(e.metadata.size())};
       Hash256 expect = ChainNext(*head, f, e.payload_hash);

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/hash.h"
 #include "cairn/types.h"
-#include "base/aligned_buffer.h"
 #include "storage/format.h"
 
 namespace cairn {
@@ -35,7 +35,7 @@ struct ClauseView {
   uint64_t first_version = 0;
   uint64_t first_readable = 0;
   uint64_t created_ms = 0;
-  bool created = false;  // this record created the stream
+  bool created = false;         // this record created the stream
   uint32_t entries_offset = 0;  // from the start of the record
   uint32_t entries_bytes = 0;
   std::vector<EntryView> entries;

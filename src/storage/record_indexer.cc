@@ -33,8 +33,7 @@ void ScopeIndexer::AddTo(Group* g, uint64_t position, const index::Location& loc
 }
 
 void ScopeIndexer::Add(const EventsRecordView& r, const RecordPlace& place) {
-  const index::Location loc{place.segment_id, static_cast<uint32_t>(place.offset),
-                            r.header.length};
+  const index::Location loc{place.segment_id, static_cast<uint32_t>(place.offset), r.header.length};
   const uint64_t pos = r.header.first_position;
   AddTo(&all_, pos, loc);
   std::set<std::string_view> orgs;
@@ -61,8 +60,10 @@ void ScopeIndexer::Flush(rocksdb::WriteBatch* wb) {
   if (all_.first_position != 0) {
     Put(wb, index::PositionKey(all_.first_position), all_.locations);
   }
-  for (const auto& [org, g] : orgs_) Put(wb, index::OrgScopeKey(org, g.first_position), g.locations);
-  for (const auto& [ot, g] : types_) Put(wb, index::TypeScopeKey(ot, g.first_position), g.locations);
+  for (const auto& [org, g] : orgs_)
+    Put(wb, index::OrgScopeKey(org, g.first_position), g.locations);
+  for (const auto& [ot, g] : types_)
+    Put(wb, index::TypeScopeKey(ot, g.first_position), g.locations);
   all_ = Group{};
   orgs_.clear();
   types_.clear();

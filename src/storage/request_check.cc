@@ -19,7 +19,8 @@ Status CheckAppendRequest(const AppendRequest& req, const EngineLimits& limits) 
     return Status::TooLarge("a transaction names at most " +
                             std::to_string(limits.max_streams_per_transaction) + " streams");
   }
-  if (!req.idempotency_key.empty()) CAIRN_RETURN_IF_ERROR(ValidateIdempotencyKey(req.idempotency_key));
+  if (!req.idempotency_key.empty())
+    CAIRN_RETURN_IF_ERROR(ValidateIdempotencyKey(req.idempotency_key));
   std::unordered_set<std::string_view> seen;
   uint64_t events = 0;
   uint64_t bytes = 0;

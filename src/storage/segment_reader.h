@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "io/file_system.h"
 #include "base/aligned_buffer.h"
+#include "io/file_system.h"
 #include "storage/format.h"
 
 namespace cairn {

@@ -88,8 +88,9 @@ void Shard::Stop() {
   }
   if (failed_.ok()) {
     Status st = index_->Flush(true);
-    if (!st.ok()) std::fprintf(stderr, "cairn: shard %u: index flush at close: %s\n", id_,
-                               st.ToString().c_str());
+    if (!st.ok())
+      std::fprintf(stderr, "cairn: shard %u: index flush at close: %s\n", id_,
+                   st.ToString().c_str());
   }
 }
 
@@ -210,8 +211,7 @@ Result<Shard::Batch*> Shard::BatchWithRoom(size_t record_bytes) {
     return NewBatch();
   }
   if (back == nullptr || back->sealed || back->segment_id != segment_id_) return NewBatch();
-  if (!back->completions.empty() &&
-      back->logical_size + record_bytes > options_.max_batch_bytes) {
+  if (!back->completions.empty() && back->logical_size + record_bytes > options_.max_batch_bytes) {
     Seal(back);
     return NewBatch();
   }
@@ -354,8 +354,8 @@ void Shard::Periodic() {
   if (unflushed_log_bytes_ >= kFlushEveryBytes ||
       (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs)) {
     Status st = index_->Flush(false);
-    if (!st.ok()) std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_,
-                               st.ToString().c_str());
+    if (!st.ok())
+      std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
     unflushed_log_bytes_ = 0;
     last_flush_ns_ = now;
   }

@@ -24,9 +24,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "cairn/options.h"
 #include "io/env.h"
-#include "base/aligned_buffer.h"
 #include "storage/blocking_pool.h"
 #include "storage/head_cache.h"
 #include "storage/index_keys.h"
@@ -177,7 +177,7 @@ class Shard {
   uint64_t last_timestamp_ms_ = 0;
   uint64_t segment_id_ = 0;  // segment being written
   int segment_fd_ = -1;
-  uint64_t segment_end_ = 0;  // offset after the last record (tentative)
+  uint64_t segment_end_ = 0;    // offset after the last record (tentative)
   AlignedBuffer segment_tail_;  // bytes of the partial block ending at segment_end_, when no
                                 // batch of this segment is pending
   std::vector<int> open_fds_;
@@ -210,9 +210,9 @@ class Shard {
   uint64_t replayed_events_ = 0;
 
   // Counters read by Stats() from other threads.
-  std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0},
-      stat_batch_bytes_{0}, stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_blocking_lookups_{0}, stat_head_hits_{0}, stat_head_misses_{0},
-      stat_next_position_{1};
+  std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0}, stat_batch_bytes_{0},
+      stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_blocking_lookups_{0},
+      stat_head_hits_{0}, stat_head_misses_{0}, stat_next_position_{1};
   std::atomic<bool> stat_failed_{false};
 };
 

@@ -1,14 +1,14 @@
 #include "storage/shard_index.h"
 
-#include <algorithm>
-#include <cstring>
-#include <vector>
-
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
 
 #include "storage/index_keys.h"
 
@@ -72,8 +72,7 @@ IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_
   IndexResources r;
   // Memtables are charged to the block cache, so the cache's capacity bounds both.
   r.block_cache = rocksdb::NewLRUCache(block_cache_bytes + memtable_bytes);
-  r.write_buffers =
-      std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, r.block_cache);
+  r.write_buffers = std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, r.block_cache);
   // Two memtables per shard (one being filled, one flushing) fit in the memtable share.
   uint64_t per = memtable_bytes / (2 * (shards == 0 ? 1 : shards));
   r.write_buffer_size = static_cast<size_t>(std::clamp<uint64_t>(per, 1u << 20, 64u << 20));
@@ -155,8 +154,7 @@ std::optional<Result<std::optional<std::string>>> ShardIndex::GetIfCached(
 
 Result<std::optional<std::string>> ShardIndex::Get(std::string_view key) const {
   std::string v;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   CAIRN_RETURN_IF_ERROR(FromRocks(s, "index get"));
   return std::optional<std::string>(std::move(v));
@@ -214,10 +212,9 @@ Status ShardIndex::Write(rocksdb::WriteBatch* batch) {
     Collector c;
     rocksdb::Status it = batch->Iterate(&c);
     if (it.ok() && !c.other) {
-      std::stable_sort(c.ops.begin(), c.ops.end(),
-                       [](const Collector::Op& a, const Collector::Op& b) {
-                         return a.key.compare(b.key) < 0;
-                       });
+      std::stable_sort(
+          c.ops.begin(), c.ops.end(),
+          [](const Collector::Op& a, const Collector::Op& b) { return a.key.compare(b.key) < 0; });
       rocksdb::WriteBatch sorted(static_cast<size_t>(batch->GetDataSize()) + 64);
       for (const Collector::Op& op : c.ops) {
         rocksdb::Status s = op.put ? sorted.Put(op.key, op.value) : sorted.Delete(op.key);

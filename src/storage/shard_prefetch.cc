@@ -8,10 +8,10 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kMaxPending = 8192;        // requests taken off the queue at once
-constexpr size_t kPrefetchWindow = 1024;    // how far ahead prefetches are issued
-constexpr uint32_t kMaxPrefetches = 64;     // outstanding pool lookups per shard
-constexpr size_t kMaxOpsPerDrain = 4096;    // requests run per loop turn
+constexpr size_t kMaxPending = 8192;      // requests taken off the queue at once
+constexpr size_t kPrefetchWindow = 1024;  // how far ahead prefetches are issued
+constexpr uint32_t kMaxPrefetches = 64;   // outstanding pool lookups per shard
+constexpr size_t kMaxOpsPerDrain = 4096;  // requests run per loop turn
 
 }  // namespace
 
@@ -34,9 +34,7 @@ void Shard::DrainInbound() {
   if (n > 0) PublishHeadStats();  // refused requests (conflicts) look heads up too
 }
 
-bool Shard::FrontReady() const {
-  return pending_scanned_ > 0 && pending_.front().warming == 0;
-}
+bool Shard::FrontReady() const { return pending_scanned_ > 0 && pending_.front().warming == 0; }
 
 void Shard::Prefetch() {
   while (pending_scanned_ < pending_.size() && pending_scanned_ < kPrefetchWindow &&
@@ -54,7 +52,8 @@ void Shard::Prefetch() {
         if (!heads_.Contains(c.stream)) PrefetchKey(p, index::StreamKey(c.stream));
       }
     } else {
-      const std::string& stream = op.kind == WriteOp::Kind::kDelete ? op.del.stream : op.trim.stream;
+      const std::string& stream =
+          op.kind == WriteOp::Kind::kDelete ? op.del.stream : op.trim.stream;
       if (!heads_.Contains(stream)) PrefetchKey(p, index::StreamKey(stream));
     }
   }

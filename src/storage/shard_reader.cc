@@ -59,7 +59,8 @@ Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
   if (!raw) return res;
   auto m = index::DecodeStreamMeta(*raw);
   if (!m) return Status::Corruption("index: bad metadata for stream " + req.stream);
-  if (m->deleted == DeletedState::kHard) return Status::Deleted("stream " + req.stream + " is deleted");
+  if (m->deleted == DeletedState::kHard)
+    return Status::Deleted("stream " + req.stream + " is deleted");
   res.version = m->version;
   const uint64_t lo = m->first_readable;
   const uint64_t hi = m->version;
@@ -88,10 +89,16 @@ Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
       CAIRN_RETURN_IF_ERROR(DecodeRun(bytes, &entries));
       for (const EntryView& e : entries) {
         if (e.version < v) continue;
-        if (e.version > hi) { full = true; break; }
+        if (e.version > hi) {
+          full = true;
+          break;
+        }
         last = e.version;
         if (TypeMatches(req.types, e.type)) res.events.push_back(MakeEvent(req.stream, shard_, e));
-        if (res.events.size() >= count) { full = true; break; }
+        if (res.events.size() >= count) {
+          full = true;
+          break;
+        }
       }
     }
     if (last != 0 && last < hi) res.next = last + 1;
@@ -108,10 +115,17 @@ Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
       CAIRN_RETURN_IF_ERROR(DecodeRun(bytes, &entries));
       for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
         if (e->version > v) continue;
-        if (e->version < lo) { full = true; break; }
+        if (e->version < lo) {
+          full = true;
+          break;
+        }
         last = e->version;
-        if (TypeMatches(req.types, e->type)) res.events.push_back(MakeEvent(req.stream, shard_, *e));
-        if (res.events.size() >= count) { full = true; break; }
+        if (TypeMatches(req.types, e->type))
+          res.events.push_back(MakeEvent(req.stream, shard_, *e));
+        if (res.events.size() >= count) {
+          full = true;
+          break;
+        }
       }
     }
     if (last != 0 && last > lo) res.next = last - 1;
@@ -185,8 +199,9 @@ Result<StreamInfo> ShardReader::Info(std::string_view stream) const {
   auto m = index::DecodeStreamMeta(*raw);
   if (!m) return Status::Corruption("index: bad metadata for stream " + info.stream);
   info.version = m->version;
-  info.first_version =
-      (m->deleted == DeletedState::kNone && m->first_readable <= m->version) ? m->first_readable : 0;
+  info.first_version = (m->deleted == DeletedState::kNone && m->first_readable <= m->version)
+                           ? m->first_readable
+                           : 0;
   info.created_ms = m->created_ms;
   info.updated_ms = m->updated_ms;
   info.deleted = m->deleted;
@@ -231,9 +246,8 @@ Result<std::vector<std::string>> ShardReader::ListOrgs(std::string_view after,
   auto view = index_->NewView();
   auto it = view->NewIterator();
   std::vector<std::string> out;
-  for (it->Seek(index::OrgKey(after)); it->Valid() && HasPrefix(it->key(), prefix) &&
-                                       out.size() < count;
-       it->Next()) {
+  for (it->Seek(index::OrgKey(after));
+       it->Valid() && HasPrefix(it->key(), prefix) && out.size() < count; it->Next()) {
     std::string_view org(it->key().data() + 1, it->key().size() - 1);
     if (org == after) continue;
     out.emplace_back(org);

@@ -85,8 +85,7 @@ Status Shard::Recover() {
   size_t pending = 0;
   auto flush_replay = [&](uint64_t seg, uint64_t end) -> Status {
     scopes.Flush(&wb);
-    index::Checkpoint c{next_position_, seg, end, chain_head_, next_stream_id_,
-                        last_timestamp_ms_};
+    index::Checkpoint c{next_position_, seg, end, chain_head_, next_stream_id_, last_timestamp_ms_};
     std::string v = index::EncodeCheckpoint(c);
     (void)wb.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(v));
     Status st = index_->Write(&wb);
@@ -121,8 +120,8 @@ Status Shard::Recover() {
       CAIRN_ASSIGN_OR_RETURN(SegmentReader::Item item, reader->ReadRecord(offset));
       if (item.kind != SegmentReader::Item::Kind::kRecord) {
         CAIRN_ASSIGN_OR_RETURN(auto later, reader->FindValidRecord(offset + format::kRecordAlign));
-        std::string what = item.kind == SegmentReader::Item::Kind::kBad ? item.error
-                                                                          : "zeroed bytes";
+        std::string what =
+            item.kind == SegmentReader::Item::Kind::kBad ? item.error : "zeroed bytes";
         if (later) {
           return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
                                     " is followed by a valid record at offset " +
@@ -142,8 +141,8 @@ Status Shard::Recover() {
         if (last) {
           CAIRN_ASSIGN_OR_RETURN(uint64_t nz_end, reader->NonZeroEnd(offset));
           if (nz_end > offset) {
-            std::fprintf(stderr, "cairn: shard %u: truncating torn tail (%llu bytes) at %s\n",
-                         id_, static_cast<unsigned long long>(nz_end - offset),
+            std::fprintf(stderr, "cairn: shard %u: truncating torn tail (%llu bytes) at %s\n", id_,
+                         static_cast<unsigned long long>(nz_end - offset),
                          Where(path, offset).c_str());
             reader.reset();
             CAIRN_RETURN_IF_ERROR(ZeroRange(path, offset, nz_end));

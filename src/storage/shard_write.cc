@@ -19,10 +19,18 @@ Status CheckExpected(const std::string& stream, const StreamHead& h, const Expec
   const bool soft = h.deleted == DeletedState::kSoft;
   bool ok = false;
   switch (e.kind) {
-    case Expected::Kind::kAny: ok = true; break;
-    case Expected::Kind::kExists: ok = h.version >= 1 && !soft; break;
-    case Expected::Kind::kNoStream: ok = h.version == 0 && !soft; break;
-    case Expected::Kind::kExact: ok = h.version == e.version; break;
+    case Expected::Kind::kAny:
+      ok = true;
+      break;
+    case Expected::Kind::kExists:
+      ok = h.version >= 1 && !soft;
+      break;
+    case Expected::Kind::kNoStream:
+      ok = h.version == 0 && !soft;
+      break;
+    case Expected::Kind::kExact:
+      ok = h.version == e.version;
+      break;
   }
   if (ok) return Status::Ok();
   return Status::Conflict(ConflictDetail{stream, e.ToString(), h.version});
@@ -45,9 +53,8 @@ StreamInfo InfoFromHead(const std::string& stream, uint32_t shard, const StreamH
   StreamInfo i;
   i.stream = stream;
   i.version = h.version;
-  i.first_version = (h.deleted == DeletedState::kNone && h.first_readable <= h.version)
-                        ? h.first_readable
-                        : 0;
+  i.first_version =
+      (h.deleted == DeletedState::kNone && h.first_readable <= h.version) ? h.first_readable : 0;
   i.shard = shard;
   i.created_ms = h.created_ms;
   i.updated_ms = h.updated_ms;
@@ -152,8 +159,7 @@ void Shard::ProcessAppend(WriteOp& op) {
   auto view = DecodeEventsRecord(rec);
   CAIRN_ASSERT_MSG(view.ok(), view.status().message().c_str());
   RecordPlace place{id_, static_cast<uint32_t>(segment_id_), batch->file_offset + off};
-  IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index,
-                    &batch->scopes);
+  IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index, &batch->scopes);
   Completion done;
   done.on_append = std::move(op.on_append);
   done.append_result = ResultFromRecord(*view, id_);
@@ -188,8 +194,8 @@ void Shard::ProcessStateChange(WriteOp& op) {
     }
     next.first_readable = before;
   }
-  uint64_t record_bytes = format::AlignUp(format::kRecordHeaderSize + 2 + stream.size() + 33,
-                                          format::kRecordAlign);
+  uint64_t record_bytes =
+      format::AlignUp(format::kRecordHeaderSize + 2 + stream.size() + 33, format::kRecordAlign);
   auto batch_or = BatchWithRoom(record_bytes);
   if (!batch_or.ok()) {
     FailStop(batch_or.status());
@@ -203,7 +209,7 @@ void Shard::ProcessStateChange(WriteOp& op) {
     next.exists = true;
   }
   next.updated_ms = ts;
-  StreamStateView view{stream, next.stream_id, next.version, next.first_readable,
+  StreamStateView view{stream,          next.stream_id, next.version, next.first_readable,
                        next.created_ms, next.deleted};
   AppendStreamStateRecord(&batch->buf, next_position_, ts, view);
   batch->logical_size = batch->buf.size();

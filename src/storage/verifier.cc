@@ -116,8 +116,10 @@ Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, 
   for (size_t i = 0; i < ids.size(); ++i) {
     auto r = SegmentReader::Open(fs, log_dir + "/" + format::SegmentFileName(ids[i]));
     if (!r.ok()) break;
-    if ((*r)->header().first_position <= w.from) start = i;
-    else break;
+    if ((*r)->header().first_position <= w.from)
+      start = i;
+    else
+      break;
   }
   uint64_t next_position = 0;
   for (size_t i = start; i < ids.size() && !w.done; ++i) {

@@ -32,8 +32,8 @@ TEST(Crc32c, ExtendEqualsOneShotAtEverySplitAndAlignment) {
   for (size_t off = 0; off < 9; ++off) {
     std::string_view s(data.data() + off, data.size() - off);
     const uint32_t whole = crc32c::Value(s);
-    for (size_t split : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{63}, size_t{500},
-                         s.size()}) {
+    for (size_t split :
+         {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{63}, size_t{500}, s.size()}) {
       uint32_t c = crc32c::Extend(0, s.data(), split);
       c = crc32c::Extend(c, s.data() + split, s.size() - split);
       EXPECT_EQ(c, whole) << "offset " << off << " split " << split;

@@ -27,9 +27,18 @@ TEST(StreamName, SplitsOrgTypeAndId) {
 }
 
 TEST(StreamName, RefusesBrokenNames) {
-  const std::vector<std::string> bads = {"", "acme", "acme/order", "acme/order/", "/order/1", "acme//1",
-                          "ac me/order/1", "acme/or:der/1", "acme/order/1\n", "acme/order/a\rb",
-                          std::string("acme/order/a\0b", 14), "é/order/1"};
+  const std::vector<std::string> bads = {"",
+                                         "acme",
+                                         "acme/order",
+                                         "acme/order/",
+                                         "/order/1",
+                                         "acme//1",
+                                         "ac me/order/1",
+                                         "acme/or:der/1",
+                                         "acme/order/1\n",
+                                         "acme/order/a\rb",
+                                         std::string("acme/order/a\0b", 14),
+                                         "é/order/1"};
   for (const std::string& bad : bads) {
     auto n = ParseStreamName(bad);
     EXPECT_FALSE(n.ok()) << bad;

@@ -19,12 +19,11 @@ TEST(Uuid, ParseAndFormatRoundTrip) {
 }
 
 TEST(Uuid, RefusesMalformedText) {
-  for (const char* bad : {"", "0190a4b2-7c3d-7abc-8def-0123456789a",
-                          "0190a4b2-7c3d-7abc-8def-0123456789abc",
-                          "0190a4b27c3d7abc8def0123456789ab", "0190a4b2-7c3d-7abc-8def_0123456789ab",
-                          "g190a4b2-7c3d-7abc-8def-0123456789ab",
-                          "0190a4b2-7c3d-7abc-8def-0123456789a\n",
-                          "{0190a4b2-7c3d-7abc-8def-0123456789ab}"}) {
+  for (const char* bad :
+       {"", "0190a4b2-7c3d-7abc-8def-0123456789a", "0190a4b2-7c3d-7abc-8def-0123456789abc",
+        "0190a4b27c3d7abc8def0123456789ab", "0190a4b2-7c3d-7abc-8def_0123456789ab",
+        "g190a4b2-7c3d-7abc-8def-0123456789ab", "0190a4b2-7c3d-7abc-8def-0123456789a\n",
+        "{0190a4b2-7c3d-7abc-8def-0123456789ab}"}) {
     EXPECT_FALSE(Uuid::Parse(bad).has_value()) << bad;
   }
 }

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "io/env.h"
 #include "base/aligned_buffer.h"
+#include "io/env.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {

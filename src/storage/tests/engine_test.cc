@@ -46,7 +46,8 @@ class EngineTest : public ::testing::Test {
   }
   Result<AppendResult> Append(std::string stream, Expected e, int n, std::string key = {}) {
     std::vector<ProposedEvent> evs;
-    for (int i = 0; i < n; ++i) evs.push_back(Ev("Ev" + std::to_string(i % 3), "d" + std::to_string(i)));
+    for (int i = 0; i < n; ++i)
+      evs.push_back(Ev("Ev" + std::to_string(i % 3), "d" + std::to_string(i)));
     return engine_->AppendSync(One(std::move(stream), e, std::move(evs), std::move(key)));
   }
   ReadResult Read(std::string stream, std::optional<uint64_t> from = std::nullopt,
@@ -332,19 +333,24 @@ TEST_F(EngineTest, LimitsAndBadNamesAreErrorsNotCrashes) {
   std::string big((1u << 20) + 1, 'x');
   EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", big)})).status().code(),
             StatusCode::kTooLarge);
-  EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", "", std::string(65537, 'm'))}))
-                .status()
-                .code(),
-            StatusCode::kTooLarge);
+  EXPECT_EQ(
+      engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", "", std::string(65537, 'm'))}))
+          .status()
+          .code(),
+      StatusCode::kTooLarge);
   EXPECT_EQ(Append("acme/x/1", Expected::Any(), 10001).status().code(), StatusCode::kTooLarge);
-  EXPECT_EQ(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("bad type", "1")})).status().code(),
-            StatusCode::kInvalid);
+  EXPECT_EQ(
+      engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("bad type", "1")})).status().code(),
+      StatusCode::kInvalid);
   // Exactly at the limit is fine.
-  EXPECT_TRUE(engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", std::string(1u << 20, 'y'))})).ok());
+  EXPECT_TRUE(
+      engine_->AppendSync(One("acme/x/1", Expected::Any(), {Ev("A", std::string(1u << 20, 'y'))}))
+          .ok());
 }
 
 TEST_F(EngineTest, ReopenKeepsEverythingAndVerifies) {
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Append("acme/r/" + std::to_string(i % 7), Expected::Any(), 40).ok());
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(Append("acme/r/" + std::to_string(i % 7), Expected::Any(), 40).ok());
   auto before = Read("acme/r/3", 1, 1000);
   Open();
   auto after = Read("acme/r/3", 1, 1000);
