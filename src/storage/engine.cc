@@ -185,26 +185,32 @@ void Engine::Append(AppendRequest request, AppendCallback done) {
   impl_->Route(shard, std::move(op));
 }
 
-void Engine::Delete(DeleteRequest request, StateCallback done) {
+namespace {
+
+// Routes a delete or trim (one stream each) to its shard; the request goes into op->*field.
+template <typename Request>
+void SubmitStateChange(Engine::Impl* impl, WriteOp::Kind kind, Request request,
+                       Engine::StateCallback done, Request WriteOp::*field) {
   auto name = ParseStreamName(request.stream);
   if (!name.ok()) return done(name.status());
-  uint32_t shard = impl_->ShardOfName(*name, request.stream);
+  const uint32_t shard = impl->ShardOfName(*name, request.stream);
   auto op = std::make_unique<WriteOp>();
-  op->kind = WriteOp::Kind::kDelete;
-  op->del = std::move(request);
+  op->kind = kind;
+  (*op).*field = std::move(request);
   op->on_state = std::move(done);
-  impl_->Route(shard, std::move(op));
+  impl->Route(shard, std::move(op));
+}
+
+}  // namespace
+
+void Engine::Delete(DeleteRequest request, StateCallback done) {
+  SubmitStateChange(impl_.get(), WriteOp::Kind::kDelete, std::move(request), std::move(done),
+                    &WriteOp::del);
 }
 
 void Engine::Trim(TrimRequest request, StateCallback done) {
-  auto name = ParseStreamName(request.stream);
-  if (!name.ok()) return done(name.status());
-  uint32_t shard = impl_->ShardOfName(*name, request.stream);
-  auto op = std::make_unique<WriteOp>();
-  op->kind = WriteOp::Kind::kTrim;
-  op->trim = std::move(request);
-  op->on_state = std::move(done);
-  impl_->Route(shard, std::move(op));
+  SubmitStateChange(impl_.get(), WriteOp::Kind::kTrim, std::move(request), std::move(done),
+                    &WriteOp::trim);
 }
 
 Result<AppendResult> Engine::AppendSync(AppendRequest request) {
@@ -374,23 +380,7 @@ EngineStats Engine::Stats() const {
   s.memory_budget_bytes = impl_->options.memory_budget_bytes;
   if (impl_->resources.block_cache) s.block_cache_bytes = impl_->resources.block_cache->GetUsage();
   for (auto& sh : impl_->shards) {
-    ShardStats x = sh->Stats();
-    EngineStats::Shard o;
-    o.appends = x.appends;
-    o.events = x.events;
-    o.batches = x.batches;
-    o.batch_bytes = x.batch_bytes;
-    o.heads_cached = x.heads_cached;
-    o.heads_bytes = x.heads_bytes;
-    o.index_prefetches = x.index_prefetches;
-    o.blocking_lookups = x.blocking_lookups;
-    o.memtable_bytes = x.memtable_bytes;
-    o.table_reader_bytes = x.table_reader_bytes;
-    o.head_hits = x.head_hits;
-    o.head_misses = x.head_misses;
-    o.next_position = x.next_position;
-    o.failed = x.failed;
-    s.shards.push_back(o);
+    s.shards.push_back(sh->Stats());
     s.recovery_replayed_events += sh->recovery_replayed_events();
   }
   return s;

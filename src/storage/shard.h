@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/aligned_buffer.h"
+#include "cairn/engine.h"
 #include "cairn/options.h"
 #include "io/env.h"
 #include "storage/blocking_pool.h"
@@ -54,22 +55,8 @@ struct WriteOp {
   StateCallback on_state;
 };
 
-struct ShardStats {
-  uint64_t appends = 0;
-  uint64_t events = 0;
-  uint64_t batches = 0;
-  uint64_t batch_bytes = 0;
-  uint64_t heads_cached = 0;
-  uint64_t heads_bytes = 0;
-  uint64_t index_prefetches = 0;
-  uint64_t blocking_lookups = 0;
-  uint64_t memtable_bytes = 0;
-  uint64_t table_reader_bytes = 0;
-  uint64_t head_hits = 0;
-  uint64_t head_misses = 0;
-  uint64_t next_position = 0;
-  bool failed = false;
-};
+// A shard's counters, as the engine reports them (cairn/engine.h).
+using ShardStats = EngineStats::Shard;
 
 class Shard {
  public:
