@@ -51,6 +51,7 @@ class AlignedBuffer {
     size_ = n;
   }
   void Append(const void* p, size_t n) {
+    if (n == 0) return;  // memcpy with a null buffer is undefined even for 0 bytes
     Reserve(size_ + n);
     std::memcpy(data_ + size_, p, n);
     size_ += n;

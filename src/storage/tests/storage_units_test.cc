@@ -1,0 +1,250 @@
+// Unit tests of the storage engine's building blocks: record encoding, the hash chain,
+// index keys, the stream-head cache, the manifest.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/random.h"
+#include "io/file_system.h"
+#include "storage/chain.h"
+#include "storage/format.h"
+#include "storage/head_cache.h"
+#include "storage/index_keys.h"
+#include "storage/manifest.h"
+#include "storage/record.h"
+#include "testing/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+Uuid IdOf(uint8_t b) {
+  Uuid u;
+  u.bytes.fill(b);
+  return u;
+}
+
+// Builds one events record with two clauses (2 + 1 events) at position 10.
+std::string BuildRecord(Hash256* chain) {
+  AlignedBuffer buf;
+  Fingerprint fp{};
+  fp[0] = 7;
+  EventsRecordBuilder b(&buf, 10, 1'800'000'000'000, std::string("acme\0key", 8), fp, true, 2);
+  b.BeginClause("acme/a/1", 3, 5, 1, 111, 2, false);
+  b.AddEvent("acme/a/1", 10, 5, IdOf(1), "T1", "data-1", "", chain);
+  b.AddEvent("acme/a/1", 11, 6, IdOf(2), "T2", std::string("d\0ta", 4), "meta", chain);
+  b.BeginClause("acme/b/2", 4, 1, 1, 222, 1, true);
+  b.AddEvent("acme/b/2", 12, 1, IdOf(3), "T1", "", "", chain);
+  size_t start = b.Finish();
+  EXPECT_EQ(start, 0u);
+  EXPECT_EQ(buf.size() % format::kRecordAlign, 0u);
+  auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
+  EXPECT_TRUE(h.ok());
+  return std::string(buf.data(), h.ok() ? h->length : 0);
+}
+
+TEST(Record, EventsRecordRoundTrip) {
+  Hash256 chain{};
+  const std::string rec = BuildRecord(&chain);
+  ASSERT_TRUE(CheckRecordCrc(rec).ok());
+  auto v = DecodeEventsRecord(rec);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->header.first_position, 10u);
+  EXPECT_EQ(v->header.event_count, 3u);
+  EXPECT_EQ(v->header.timestamp_ms, 1'800'000'000'000u);
+  EXPECT_EQ(v->idempotency_key, std::string_view("acme\0key", 8));
+  EXPECT_TRUE(v->transaction);
+  EXPECT_EQ(v->fingerprint[0], 7);
+  ASSERT_EQ(v->clauses.size(), 2u);
+  const ClauseView& a = v->clauses[0];
+  EXPECT_EQ(a.stream, "acme/a/1");
+  EXPECT_EQ(a.stream_id, 3u);
+  EXPECT_EQ(a.first_version, 5u);
+  EXPECT_EQ(a.created_ms, 111u);
+  EXPECT_FALSE(a.created);
+  ASSERT_EQ(a.entries.size(), 2u);
+  EXPECT_EQ(a.entries[1].position, 11u);
+  EXPECT_EQ(a.entries[1].version, 6u);
+  EXPECT_EQ(a.entries[1].type, "T2");
+  EXPECT_EQ(a.entries[1].data, std::string_view("d\0ta", 4));
+  EXPECT_EQ(a.entries[1].metadata, "meta");
+  EXPECT_EQ(a.entries[1].id, IdOf(2));
+  EXPECT_TRUE(v->clauses[1].created);
+  EXPECT_EQ(v->clauses[1].entries[0].data, "");
+  // The stored chain hash of the last event is the running head.
+  EXPECT_EQ(v->clauses[1].entries[0].chain_hash, chain);
+  // Entries of one clause are contiguous and decodable on their own (what a run points at).
+  std::string_view run(rec.data() + a.entries_offset, a.entries_bytes);
+  auto first = DecodeEntry(run);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->position, 10u);
+  auto second = DecodeEntry(run.substr(first->length));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->position, 11u);
+}
+
+TEST(Record, EveryFlippedByteIsCaught) {
+  Hash256 chain{};
+  const std::string rec = BuildRecord(&chain);
+  for (size_t i = 0; i < rec.size(); ++i) {
+    std::string bad = rec;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    const bool header_magic = i < 4;
+    const bool rejected =
+        !CheckRecordCrc(bad).ok() || header_magic || !format::DecodeRecordHeader(bad).ok();
+    ASSERT_TRUE(rejected) << "byte " << i;
+  }
+}
+
+TEST(Record, StreamStateRoundTrip) {
+  AlignedBuffer buf;
+  StreamStateView s{"acme/a/1", 3, 9, 10, 111, DeletedState::kSoft};
+  AppendStreamStateRecord(&buf, 42, 5, s);
+  auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->type, format::RecordType::kStreamState);
+  EXPECT_EQ(h->first_position, 42u);
+  std::string rec(buf.data(), h->length);
+  ASSERT_TRUE(CheckRecordCrc(rec).ok());
+  auto v = DecodeStreamStateRecord(rec);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->stream, "acme/a/1");
+  EXPECT_EQ(v->version, 9u);
+  EXPECT_EQ(v->first_readable, 10u);
+  EXPECT_EQ(v->deleted, DeletedState::kSoft);
+}
+
+TEST(Chain, DependsOnEveryFieldAndOnThePast) {
+  Uuid id = IdOf(9);
+  ChainFields f{1, 1, 1000, &id, "acme/a/1", "T", 4, 0};
+  const Hash256 payload = PayloadHash("data", "");
+  const Hash256 zero{};
+  const Hash256 h1 = ChainNext(zero, f, payload);
+  EXPECT_EQ(h1, ChainNext(zero, f, payload));  // deterministic
+  Hash256 other_prev{};
+  other_prev[0] = 1;
+  EXPECT_NE(h1, ChainNext(other_prev, f, payload));
+  EXPECT_NE(h1, ChainNext(zero, f, PayloadHash("dat4", "")));
+  ChainFields g = f;
+  g.version = 2;
+  EXPECT_NE(h1, ChainNext(zero, g, payload));
+  g = f;
+  g.stream = "acme/a/2";
+  EXPECT_NE(h1, ChainNext(zero, g, payload));
+  // Data and metadata are hashed as one payload, but their lengths are in the header, so
+  // moving bytes from data to metadata changes the chain.
+  ChainFields split = f;
+  split.data_len = 2;
+  split.meta_len = 2;
+  EXPECT_EQ(PayloadHash("da", "ta"), payload);
+  EXPECT_NE(ChainNext(zero, split, PayloadHash("da", "ta")), h1);
+}
+
+TEST(Chain, RecordChainCheckFindsTheBadEvent) {
+  Hash256 chain{};
+  std::string rec = BuildRecord(&chain);
+  auto v = DecodeEventsRecord(rec);
+  ASSERT_TRUE(v.ok());
+  Hash256 head{};
+  uint64_t bad = 0;
+  ASSERT_TRUE(CheckRecordChain(*v, &head, &bad).ok());
+  EXPECT_EQ(head, chain);
+  // Starting from the wrong head fails at the first event.
+  Hash256 wrong{};
+  wrong[5] = 1;
+  EXPECT_FALSE(CheckRecordChain(*v, &wrong, &bad).ok());
+  EXPECT_EQ(bad, 10u);
+}
+
+TEST(IndexKeys, OrderAndRoundTrips) {
+  EXPECT_LT(index::RunKey(1, 255), index::RunKey(1, 256));
+  EXPECT_LT(index::RunKey(1, UINT64_MAX), index::RunKey(2, 0));
+  EXPECT_LT(index::PositionKey(9), index::PositionKey(10));
+  EXPECT_LT(index::OrgScopeKey("a", UINT64_MAX), index::OrgScopeKey("a.", 0));
+  EXPECT_LT(index::TypeScopeKey("a/b", 5), index::TypeScopeKey("a/b", 6));
+  index::Checkpoint c{5, 6, 7, {}, 8, 9};
+  c.chain_head[3] = 3;
+  auto c2 = index::DecodeCheckpoint(index::EncodeCheckpoint(c));
+  ASSERT_TRUE(c2.has_value());
+  EXPECT_EQ(c2->next_position, 5u);
+  EXPECT_EQ(c2->chain_head, c.chain_head);
+  EXPECT_EQ(c2->last_timestamp_ms, 9u);
+  index::StreamMeta m{1, 2, 3, 4, 5, DeletedState::kHard};
+  auto m2 = index::DecodeStreamMeta(index::EncodeStreamMeta(m));
+  ASSERT_TRUE(m2.has_value());
+  EXPECT_EQ(m2->deleted, DeletedState::kHard);
+  EXPECT_EQ(m2->updated_ms, 5u);
+  std::string list;
+  index::AppendLocation(&list, {1, 2, 3});
+  index::AppendLocation(&list, {4, 5, 6});
+  auto locs = index::DecodeLocations(list);
+  ASSERT_TRUE(locs.has_value());
+  ASSERT_EQ(locs->size(), 2u);
+  EXPECT_EQ((*locs)[1].offset, 5u);
+  // Truncated or padded values are refused, never read past their end.
+  EXPECT_FALSE(index::DecodeLocations(list.substr(0, list.size() - 1)).has_value());
+  EXPECT_FALSE(index::DecodeCheckpoint("short").has_value());
+  EXPECT_FALSE(index::DecodeStreamMeta(index::EncodeStreamMeta(m) + "x").has_value());
+}
+
+TEST(HeadCache, EvictsLeastRecentlyUsedButNeverPinned) {
+  HeadCache cache(4096);
+  StreamHead h;
+  h.exists = true;
+  StreamHead* pinned = cache.Insert("acme/pinned/0", h);
+  HeadCache::Pin(pinned);
+  for (int i = 0; i < 1000; ++i) {
+    h.version = static_cast<uint64_t>(i);
+    cache.Insert("acme/s/" + std::to_string(i), h);
+    ASSERT_LE(cache.bytes(), 4096u + 512u) << "over budget by more than one head";
+  }
+  EXPECT_LT(cache.size(), 40u);
+  ASSERT_NE(cache.Find("acme/pinned/0"), nullptr);
+  EXPECT_NE(cache.Find("acme/s/999"), nullptr);
+  EXPECT_EQ(cache.Find("acme/s/0"), nullptr);
+  EXPECT_TRUE(cache.Contains("acme/s/999"));
+  cache.Unpin(pinned);
+  for (int i = 1000; i < 2000; ++i) cache.Insert("acme/s/" + std::to_string(i), h);
+  EXPECT_EQ(cache.Find("acme/pinned/0"), nullptr);
+}
+
+TEST(Manifest, WriteReadRoundTrip) {
+  testing::TempDir dir;
+  Manifest m;
+  m.shards = 7;
+  m.shard_key = ShardKey::kStream;
+  m.created_ms = 123;
+  ASSERT_TRUE(WriteManifest(PosixFileSystem(), dir.path(), m).ok());
+  auto r = ReadManifest(PosixFileSystem(), dir.path());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->shards, 7u);
+  EXPECT_EQ(r->shard_key, ShardKey::kStream);
+  EXPECT_EQ(r->created_ms, 123u);
+  EXPECT_EQ(ReadManifest(PosixFileSystem(), dir.Sub("none")).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(Format, SegmentHeaderAndNames) {
+  format::SegmentHeader h;
+  h.shard = 3;
+  h.segment_id = 17;
+  h.first_position = 1000;
+  h.prev_hash[31] = 0xEE;
+  char buf[format::kSegmentHeaderSize];
+  format::EncodeSegmentHeader(h, buf);
+  auto d = format::DecodeSegmentHeader(std::string_view(buf, sizeof(buf)));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->segment_id, 17u);
+  EXPECT_EQ(d->prev_hash, h.prev_hash);
+  buf[20] ^= 1;
+  EXPECT_FALSE(format::DecodeSegmentHeader(std::string_view(buf, sizeof(buf))).ok());
+  EXPECT_EQ(format::SegmentFileName(17), "00000000000000000017.log");
+  uint64_t id = 0;
+  EXPECT_TRUE(format::ParseSegmentFileName("00000000000000000017.log", &id));
+  EXPECT_EQ(id, 17u);
+  EXPECT_FALSE(format::ParseSegmentFileName("0000000000000000017.log", &id));
+  EXPECT_FALSE(format::ParseSegmentFileName("00000000000000000017.log.tmp", &id));
+}
+
+}  // namespace
+}  // namespace cairn
