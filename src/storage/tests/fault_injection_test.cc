@@ -144,7 +144,9 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
             StatusCode::kUnavailable);
   EXPECT_TRUE(e->Stats().shards[0].failed);
   // Reads show exactly what was acknowledged.
-  if (!p.dead) EXPECT_EQ(ScanAll(e.get()).size(), 20u);
+  if (!p.dead) {
+    EXPECT_EQ(ScanAll(e.get()).size(), 20u);
+  }
   e.reset();
 
   // Restart on a healthy disk.
