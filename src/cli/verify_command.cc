@@ -39,7 +39,17 @@ int RunVerify(const VerifyArgs& a) {
     char dir[64];
     std::snprintf(dir, sizeof(dir), "/shard-%03u/log", s);
     auto t0 = std::chrono::steady_clock::now();
-    auto r = VerifyShardLog(fs, a.data_dir + dir, s, a.from, a.to);
+    // A progress line on stderr at most once a second: a large log takes minutes.
+    auto last = t0;
+    auto progress = [&](uint64_t checked, size_t done, size_t total) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(1) || done == total) return;
+      last = now;
+      double secs = std::chrono::duration<double>(now - t0).count();
+      std::fprintf(stderr, "shard %u: %zu/%zu segments, %llu events checked (%.0f/s)\n", s, done,
+                   total, static_cast<unsigned long long>(checked), checked / secs);
+    };
+    auto r = VerifyShardLog(fs, a.data_dir + dir, s, a.from, a.to, progress);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!r.ok()) {
       std::fprintf(stderr, "shard %u: error: %s\n", s, r.status().ToString().c_str());

@@ -99,7 +99,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
 }  // namespace
 
 Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, uint32_t shard,
-                                    uint64_t from, uint64_t to) {
+                                    uint64_t from, uint64_t to, const VerifyProgress& progress) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(log_dir));
   std::vector<uint64_t> ids;
   for (const std::string& n : names) {
@@ -142,6 +142,7 @@ Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, 
       break;
     }
     CAIRN_RETURN_IF_ERROR(WalkSegment(r->get(), i + 1 == ids.size(), &w, &next_position));
+    if (progress) progress(w.result.checked, i + 1 - start, ids.size() - start);
   }
   return w.result;
 }

@@ -1,4 +1,6 @@
 #pragma once
+
+#include <functional>
 // Verification of a shard's log from its segment files alone (no index needed), so the
 // same code serves EVERIFY online and `cairn verify --data-dir` offline: every record's
 // CRC32C, every event entry's CRC32C, every payload hash and the hash chain, and the
@@ -13,7 +15,11 @@ namespace cairn {
 
 // Checks positions [from, to] (to is clamped to the end of the log). Events before
 // `from` in the starting segment are checked too (the chain needs them) but not counted.
+// Called after each segment: events checked so far, segments done, segments to check.
+using VerifyProgress = std::function<void(uint64_t checked, size_t done, size_t total)>;
+
 Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, uint32_t shard,
-                                    uint64_t from, uint64_t to);
+                                    uint64_t from, uint64_t to,
+                                    const VerifyProgress& progress = nullptr);
 
 }  // namespace cairn
