@@ -145,7 +145,10 @@ std::optional<Result<std::optional<std::string>>> ShardIndex::GetIfCached(
   ro.read_tier = rocksdb::kBlockCacheTier;
   std::string v;
   rocksdb::Status s = db_->Get(ro, rocksdb::Slice(key.data(), key.size()), &v);
-  if (s.IsIncomplete()) return std::nullopt;
+  // An empty value is never a real answer for the keys looked up here (stream metadata,
+  // idempotency entries), and RocksDB has returned OK with nothing for reads it could not
+  // complete from memory: treat it as "not cached".
+  if (s.IsIncomplete() || (s.ok() && v.empty())) return std::nullopt;
   if (s.IsNotFound()) return Result<std::optional<std::string>>(std::optional<std::string>());
   Status st = FromRocks(s, "index get");
   if (!st.ok()) return Result<std::optional<std::string>>(st);

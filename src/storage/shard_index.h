@@ -53,7 +53,8 @@ class ShardIndex {
   std::unique_ptr<View> NewView() const { return std::make_unique<View>(db_.get()); }
   Result<std::optional<std::string>> Get(std::string_view key) const;
   // Like Get, but answers only from memory (memtables and block cache); nullopt when the
-  // answer needs a disk read. Never blocks on I/O.
+  // answer needs a disk read. Never blocks on I/O. A hint only (is it cached?): callers
+  // take their answers from Get (see Shard::IndexGet).
   std::optional<Result<std::optional<std::string>>> GetIfCached(std::string_view key) const;
   Status Write(rocksdb::WriteBatch* batch);
   // Persists memtables so that recovery replays less log. wait=false returns at once.
