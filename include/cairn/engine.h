@@ -28,7 +28,6 @@ struct EngineStats {
     uint64_t heads_cached = 0;
     uint64_t heads_bytes = 0;       // charged to the memory budget
     uint64_t index_prefetches = 0;  // lookups sent to the blocking pool (not in memory)
-    uint64_t blocking_lookups = 0;  // lookups the shard's thread had to wait for
     uint64_t memtable_bytes = 0;
     uint64_t table_reader_bytes = 0;
     uint64_t head_hits = 0;

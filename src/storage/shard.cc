@@ -405,7 +405,6 @@ ShardStats Shard::Stats() const {
   s.heads_cached = stat_heads_cached_.load();
   s.heads_bytes = stat_heads_bytes_.load();
   s.index_prefetches = stat_prefetches_.load();
-  s.blocking_lookups = stat_blocking_lookups_.load();
   if (index_) {
     s.memtable_bytes = index_->MemtableBytes();
     s.table_reader_bytes = index_->TableReaderBytes();

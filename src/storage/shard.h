@@ -198,8 +198,8 @@ class Shard {
 
   // Counters read by Stats() from other threads.
   std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0}, stat_batch_bytes_{0},
-      stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_blocking_lookups_{0},
-      stat_head_hits_{0}, stat_head_misses_{0}, stat_next_position_{1};
+      stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_head_hits_{0},
+      stat_head_misses_{0}, stat_next_position_{1};
   std::atomic<bool> stat_failed_{false};
 };
 

@@ -95,15 +95,11 @@ void Shard::CollectWarmed() {
 }
 
 Result<std::optional<std::string>> Shard::IndexGet(const std::string& key) {
-  // The answer always comes from a full Get. A memory-only Get (read_tier kBlockCacheTier)
-  // is used only as a hint of whether the entry is cached: RocksDB has had paths where an
-  // incomplete memory-only read came back as OK with an empty value, which the crash test
-  // hit as "bad metadata" after 850 cycles. A full Get of a prefetched entry is served from
-  // memory anyway; when it was evicted since, this thread reads the disk, and that is
-  // counted.
-  if (!index_->GetIfCached(key).has_value()) {
-    stat_blocking_lookups_.fetch_add(1, std::memory_order_relaxed);
-  }
+  // The answer always comes from a full Get, served from memory once prefetched (a lookup
+  // evicted since its prefetch reads the disk here, which is rare). A memory-only Get (read
+  // tier kBlockCacheTier) is never used as an answer: RocksDB has had paths where a read it
+  // could not complete from memory came back as OK with an empty value, which the crash test
+  // hit as "bad metadata" after 850 cycles.
   return index_->Get(key);
 }
 
