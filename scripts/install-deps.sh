@@ -11,6 +11,8 @@ PACKAGES=(
   libssl-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  # server: JSON, and the peers and clients the tests and benchmarks drive
+  libsimdjson-dev libhiredis-dev redis-server redis-tools curl
 )
 
 missing=()

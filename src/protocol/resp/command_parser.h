@@ -1,0 +1,48 @@
+#pragma once
+// Turns the arguments of a RESP command into an engine request (syntax only: names, counts
+// and limits are checked by the engine, which owns those rules). Keywords are
+// case-insensitive. Pure functions: safe on any input, used by the fuzz targets.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/types.h"
+
+namespace cairn::resp {
+
+using Args = std::vector<std::string_view>;
+
+// A refusal: `code` is a contract error word (ERR for syntax, INVALID for a bad value).
+struct CommandError {
+  const char* code = "ERR";
+  std::string message;
+};
+
+struct ReadOptions {
+  ReadRequest request;
+  bool with_hash = false;
+};
+
+struct ScanOptions {
+  ScanRequest request;
+  bool with_hash = false;
+};
+
+// Each parser reads args[0] as the command name and fills `out`; false with `error` set when
+// the arguments are not a well-formed command.
+bool ParseAppend(const Args& args, AppendRequest* out, CommandError* error);
+bool ParseTransaction(const Args& args, AppendRequest* out, CommandError* error);
+bool ParseRead(const Args& args, ReadOptions* out, CommandError* error);
+bool ParseScan(const Args& args, ScanOptions* out, CommandError* error);
+bool ParseListStreams(const Args& args, ListStreamsRequest* out, CommandError* error);
+bool ParseDelete(const Args& args, DeleteRequest* out, CommandError* error);
+bool ParseTrim(const Args& args, TrimRequest* out, CommandError* error);
+bool ParseVerify(const Args& args, VerifyRequest* out, CommandError* error);
+
+// Helpers shared with the HTTP side.
+bool ParseUint(std::string_view s, uint64_t* out);
+bool EqualsNoCase(std::string_view a, std::string_view b);
+std::vector<std::string> SplitTypes(std::string_view list);
+
+}  // namespace cairn::resp
