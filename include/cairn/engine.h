@@ -7,6 +7,7 @@
 // keep callbacks short. The *Sync variants block the caller. Reads are synchronous,
 // thread-safe, and see only durable events.
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,13 @@
 #include "cairn/types.h"
 
 namespace cairn {
+
+// Upper bounds of the histogram buckets in EngineStats::Shard; each histogram has one more
+// bucket, unbounded.
+inline constexpr std::array<uint64_t, 12> kSyncLatencyBoundsUs = {
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000};
+inline constexpr std::array<uint64_t, 10> kBatchEventsBounds = {1,  2,   4,   8,    16,
+                                                                32, 128, 512, 2048, 8192};
 
 struct EngineStats {
   struct Shard {
@@ -34,6 +42,10 @@ struct EngineStats {
     uint64_t head_misses = 0;
     uint64_t next_position = 0;
     bool failed = false;
+    // Group-commit write + fdatasync latency, and events per group commit.
+    std::array<uint64_t, kSyncLatencyBoundsUs.size() + 1> sync_latency_counts{};
+    uint64_t sync_latency_sum_us = 0;
+    std::array<uint64_t, kBatchEventsBounds.size() + 1> batch_events_counts{};
   };
   std::vector<Shard> shards;
   uint64_t recovery_ms = 0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "base/assert.h"
@@ -230,6 +231,7 @@ void Shard::MaybeSubmit() {
     return;
   }
   write_in_flight_ = true;
+  b->submit_us = MonotonicMicros();
 }
 
 void Shard::OnWriteDone(const IoCompletion& c) {
@@ -245,6 +247,7 @@ void Shard::OnWriteDone(const IoCompletion& c) {
   }
   std::unique_ptr<Batch> b = std::move(batches_.front());
   batches_.pop_front();
+  RecordBatchStats(*b);
   MaybeSubmit();  // keep the disk busy while this batch is indexed and acknowledged
   FinishBatch(std::move(b));
 }
@@ -396,6 +399,23 @@ bool Shard::SweepIdempotencyKeys() {
   return n >= kMaxSweepKeys && failed_.ok();
 }
 
+uint64_t Shard::MonotonicMicros() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void Shard::RecordBatchStats(const Batch& b) {
+  uint64_t us = MonotonicMicros() - b.submit_us;
+  size_t i = 0;
+  while (i < kSyncLatencyBoundsUs.size() && us > kSyncLatencyBoundsUs[i]) ++i;
+  stat_sync_latency_[i].fetch_add(1, std::memory_order_relaxed);
+  stat_sync_latency_sum_us_.fetch_add(us, std::memory_order_relaxed);
+  size_t j = 0;
+  while (j < kBatchEventsBounds.size() && b.events > kBatchEventsBounds[j]) ++j;
+  stat_batch_events_[j].fetch_add(1, std::memory_order_relaxed);
+}
+
 ShardStats Shard::Stats() const {
   ShardStats s;
   s.appends = stat_appends_.load();
@@ -413,6 +433,13 @@ ShardStats Shard::Stats() const {
   s.head_misses = stat_head_misses_.load();
   s.next_position = stat_next_position_.load();
   s.failed = stat_failed_.load();
+  for (size_t i = 0; i < s.sync_latency_counts.size(); ++i) {
+    s.sync_latency_counts[i] = stat_sync_latency_[i].load(std::memory_order_relaxed);
+  }
+  s.sync_latency_sum_us = stat_sync_latency_sum_us_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < s.batch_events_counts.size(); ++i) {
+    s.batch_events_counts[i] = stat_batch_events_[i].load(std::memory_order_relaxed);
+  }
   return s;
 }
 

@@ -94,6 +94,7 @@ class Shard {
     size_t logical_size = 0;   // buf bytes that hold records (before block padding)
     bool sealed = false;
     uint64_t events = 0;
+    uint64_t submit_us = 0;  // when its write was submitted (monotonic), for the stats
     rocksdb::WriteBatch index;
     ScopeIndexer scopes;  // the batch's scope groups, written with `index`
     std::vector<Completion> completions;
@@ -120,6 +121,8 @@ class Shard {
   bool FrontReady() const;
   Result<std::optional<std::string>> IndexGet(const std::string& key);
   void PublishHeadStats();
+  void RecordBatchStats(const Batch& b);
+  static uint64_t MonotonicMicros();
   void Process(std::unique_ptr<WriteOp> op);
   void ProcessAppend(WriteOp& op);
   void ProcessStateChange(WriteOp& op);
@@ -201,6 +204,9 @@ class Shard {
       stat_heads_cached_{0}, stat_heads_bytes_{0}, stat_prefetches_{0}, stat_head_hits_{0},
       stat_head_misses_{0}, stat_next_position_{1};
   std::atomic<bool> stat_failed_{false};
+  std::array<std::atomic<uint64_t>, kSyncLatencyBoundsUs.size() + 1> stat_sync_latency_{};
+  std::atomic<uint64_t> stat_sync_latency_sum_us_{0};
+  std::array<std::atomic<uint64_t>, kBatchEventsBounds.size() + 1> stat_batch_events_{};
 };
 
 }  // namespace cairn
