@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "server/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Cairn: a durable, replicated event store"};
@@ -13,6 +14,8 @@ int main(int argc, char** argv) {
   app.add_flag("--version", version, "Print the version and exit");
   cairn::cli::Command init = cairn::cli::AddInitCommand(&app);
   cairn::cli::Command verify = cairn::cli::AddVerifyCommand(&app);
+  CLI::App* serve_app = nullptr;
+  auto serve = cairn::server::AddServeCommand(&app, &serve_app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand(init.app)) return init.run();
   if (app.got_subcommand(verify.app)) return verify.run();
+  if (app.got_subcommand(serve_app)) return serve();
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

@@ -1,0 +1,114 @@
+#pragma once
+// One client connection, RESP or HTTP: receives bytes, cuts them into requests, and sends
+// the replies back in request order however the requests complete.
+//
+// Owner: its Worker's reactor thread, which alone touches it. Lifecycle: created on accept
+// and Start()ed; it stays alive while anything refers to it (the receive, a send, each
+// request in flight, counted by Ref/Unref); Close() shuts the socket down and the last
+// Unref() closes the descriptor and frees it. Replies of requests that complete after
+// Close() are dropped.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "reactor/reactor.h"
+#include "server/metrics.h"
+
+namespace cairn::server {
+
+class Worker;
+
+enum class Protocol : uint8_t { kResp, kHttp };
+
+class Connection {
+ public:
+  Connection(Worker* worker, int fd, Protocol protocol, uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void Start();
+  // Stops reading and shuts the socket down; pending replies are dropped.
+  void Close();
+  // Sends what is pending, then closes (QUIT, a protocol error, Connection: close).
+  void CloseAfterReplies();
+  // Stops taking new requests; replies of those in flight are still sent (shutdown).
+  void StopReading();
+
+  // A reply written now, in order: the returned buffer is valid until the next call.
+  std::string* SyncReply();
+  // Reserves the place of a reply that another thread will produce; holds a reference.
+  uint64_t BeginAsyncReply();
+  void FinishAsyncReply(uint64_t slot, std::string reply);
+
+  void Ref() { ++refs_; }
+  void Unref();
+
+  Worker* worker() const { return worker_; }
+  Protocol protocol() const { return protocol_; }
+  uint64_t id() const { return id_; }
+  bool closed() const { return closing_; }
+  bool idle() const { return slots_.empty() && out_.empty() && !send_in_flight_; }
+  uint64_t last_active_ms() const { return last_active_ms_; }
+
+  // Session state, set by the protocol handlers.
+  int resp_version = 2;
+  std::string name;
+  bool continue_sent = false;  // HTTP: "100 Continue" sent for the request being received
+
+  // Replies reserved but not yet handed to the kernel's queue.
+  size_t pending_replies() const { return slots_.size(); }
+
+  // Intrusive list of the worker's connections.
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+
+ private:
+  struct RecvOp final : reactor::IoHandler {
+    Connection* c;
+    void OnIo(int result, uint32_t flags) override { c->OnRecv(result, flags); }
+  };
+  struct SendOp final : reactor::IoHandler {
+    Connection* c;
+    void OnIo(int result, uint32_t flags) override { c->OnSent(result); }
+  };
+  struct Slot {
+    bool ready = false;
+    std::string bytes;
+  };
+
+  void ArmRecv();
+  void OnRecv(int result, uint32_t flags);
+  void OnSent(int result);
+  // Cuts the buffered bytes into requests and hands each to its protocol handler.
+  void Process(std::string_view data, std::string_view* rest);
+  bool ShouldPause() const;
+  void Resume();
+  void FlushSlots();
+  void StartSend();
+
+  Worker* worker_;
+  int fd_;
+  Protocol protocol_;
+  uint64_t id_;
+  RecvOp recv_op_;
+  SendOp send_op_;
+  std::string in_;         // unparsed bytes (only while a request is incomplete or paused)
+  size_t need_bytes_ = 0;  // don't re-parse `in_` before it holds this many bytes
+  std::deque<Slot> slots_;
+  uint64_t slot_base_ = 0;  // sequence number of slots_.front()
+  std::string out_;         // replies not yet handed to the kernel
+  std::string sending_;     // the bytes of the send in flight
+  size_t sent_ = 0;
+  bool send_in_flight_ = false;
+  bool recv_armed_ = false;
+  bool paused_ = false;
+  bool reading_stopped_ = false;
+  bool close_after_replies_ = false;
+  bool closing_ = false;
+  uint32_t refs_ = 1;  // the connection's own, dropped by Close()
+  uint64_t last_active_ms_ = 0;
+};
+
+}  // namespace cairn::server

@@ -1,0 +1,35 @@
+#pragma once
+// JSON shapes of the HTTP side (docs/reference/protocol.md): engine results, errors, and
+// the request bodies of appends and transactions.
+
+#include <string>
+#include <string_view>
+
+#include "cairn/status.h"
+#include "cairn/types.h"
+
+namespace cairn::server {
+
+// A complete HTTP/1.1 response: status line, headers, body.
+void HttpResponse(int status, std::string_view content_type, std::string_view body, bool keep_alive,
+                  std::string* out);
+// The JSON error document and status of a refusal.
+void HttpError(const Status& status, bool keep_alive, std::string* out);
+void HttpErrorCode(int http_status, std::string_view code, std::string_view message,
+                   bool keep_alive, std::string* out);
+int HttpStatusOf(StatusCode code);
+
+std::string JsonAppend(const AppendResult& r, bool transaction);
+std::string JsonRead(const ReadResult& r, bool with_hash);
+std::string JsonScan(const ScanResult& r, bool with_hash);
+std::string JsonInfo(const StreamInfo& info);
+std::string JsonStreams(const ListStreamsResult& r);
+std::string JsonStrings(const std::vector<std::string>& items);
+std::string JsonVerify(const VerifyResult& r);
+
+// Request bodies. `stream` is the stream of the URL for an append.
+Status DecodeAppendBody(std::string_view body, std::string stream, AppendRequest* out);
+Status DecodeTransactionBody(std::string_view body, AppendRequest* out);
+Status DecodeTrimBody(std::string_view body, uint64_t* before);
+
+}  // namespace cairn::server

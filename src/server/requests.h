@@ -1,0 +1,64 @@
+#pragma once
+// Running a request against the engine on behalf of a connection, and delivering its reply
+// in order: writes go to the owning shard's thread (over the engine's lock-free queue) and
+// come back to the connection's reactor through its inbox; reads run on the read pool.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "cairn/types.h"
+#include "reactor/reactor.h"
+#include "server/metrics.h"
+
+namespace cairn::server {
+
+class Connection;
+
+// How a reply is to be written.
+struct ReplyStyle {
+  uint8_t resp_version = 2;
+  bool http = false;
+  bool keep_alive = true;
+  bool transaction = false;
+};
+
+// A reply produced off the reactor thread, then handed back to it.
+class AsyncReply final : public reactor::Task {
+ public:
+  AsyncReply(Connection& c, Command command, ReplyStyle style);
+  void Run() override;  // on the connection's reactor: record metrics, queue the reply
+  void Deliver();       // from any thread: post to the connection's reactor
+
+  const ReplyStyle& style() const { return style_; }
+  std::string reply;
+  bool error = false;
+  uint64_t events = 0;  // appended, for the metrics
+  uint64_t bytes = 0;
+
+ private:
+  Connection* conn_;
+  uint64_t slot_;
+  Command command_;
+  ReplyStyle style_;
+  uint64_t start_us_;
+};
+
+uint64_t NowMicros();
+
+// EAPPEND / ETXN (and POST of events): the reply comes when the events are durable.
+void SubmitAppend(Connection& c, Command command, ReplyStyle style, AppendRequest request);
+// EDELETE / ETRIM: `deleting` chooses the engine call.
+void SubmitDelete(Connection& c, ReplyStyle style, DeleteRequest request);
+void SubmitTrim(Connection& c, ReplyStyle style, TrimRequest request);
+// A read: `work` runs on the read pool and fills the reply (and sets `error`).
+void SubmitRead(Connection& c, Command command, ReplyStyle style,
+                std::function<void(AsyncReply*)> work);
+
+// Formatting of write results, per style (RESP in requests.cc, HTTP in http_replies.cc).
+void FormatAppendReply(const Result<AppendResult>& r, AsyncReply* out);
+void FormatStateReply(const Result<StreamInfo>& r, AsyncReply* out);
+void HttpFormatAppend(const Result<AppendResult>& r, AsyncReply* out);
+void HttpFormatState(const Result<StreamInfo>& r, AsyncReply* out);
+
+}  // namespace cairn::server

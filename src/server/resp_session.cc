@@ -1,0 +1,295 @@
+// RESP requests: connection commands answered on the reactor, engine commands submitted.
+#include <string>
+
+#include "cairn/engine.h"
+#include "protocol/resp/command_parser.h"
+#include "protocol/resp/reply_format.h"
+#include "protocol/resp/request_parser.h"
+#include "server/connection.h"
+#include "server/requests.h"
+#include "server/server.h"
+#include "server/sessions.h"
+#include "server/worker.h"
+
+namespace cairn::server {
+namespace {
+
+using resp::Args;
+using resp::EqualsNoCase;
+
+ReplyStyle StyleOf(const Connection& c) {
+  ReplyStyle s;
+  s.resp_version = static_cast<uint8_t>(c.resp_version);
+  return s;
+}
+
+void Error(Connection& c, std::string_view code, std::string_view message) {
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  w.Error(code, message);
+}
+
+void Hello(Connection& c, const Args& args) {
+  size_t i = 1;
+  if (args.size() > 1) {
+    uint64_t v = 0;
+    if (!resp::ParseUint(args[1], &v) || v < 2 || v > 3) {
+      Error(c, "NOPROTO", "unsupported protocol version");
+      return;
+    }
+    c.resp_version = static_cast<int>(v);
+    i = 2;
+  }
+  while (i < args.size()) {
+    if (EqualsNoCase(args[i], "AUTH") && i + 2 < args.size()) {
+      i += 3;  // accepted: authentication arrives with the security work
+    } else if (EqualsNoCase(args[i], "SETNAME") && i + 1 < args.size()) {
+      c.name = std::string(args[i + 1]);
+      i += 2;
+    } else {
+      Error(c, "ERR", "syntax error in HELLO");
+      return;
+    }
+  }
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  w.Map(7);
+  w.KeyBulk("server", "cairn");
+  w.KeyBulk("version", CAIRN_VERSION);
+  w.KeyInt("proto", c.resp_version);
+  w.KeyInt("id", static_cast<int64_t>(c.id()));
+  w.KeyBulk("mode", "standalone");
+  w.KeyBulk("role", "master");
+  w.Bulk("modules");
+  w.Array(0);
+}
+
+void Client(Connection& c, const Args& args) {
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  if (args.size() >= 3 && EqualsNoCase(args[1], "SETNAME")) {
+    c.name = std::string(args[2]);
+    w.Simple("OK");
+  } else if (args.size() == 2 && EqualsNoCase(args[1], "GETNAME")) {
+    if (c.name.empty()) {
+      w.Null();
+    } else {
+      w.Bulk(c.name);
+    }
+  } else if (args.size() == 2 && EqualsNoCase(args[1], "ID")) {
+    w.Int(static_cast<int64_t>(c.id()));
+  } else if (args.size() >= 2 && EqualsNoCase(args[1], "SETINFO")) {
+    w.Simple("OK");
+  } else {
+    w.Error("ERR", "unknown CLIENT subcommand; try SETNAME, GETNAME or ID");
+  }
+}
+
+void Info(Connection& c, const Args& args) {
+  Server& s = c.worker()->server();
+  EngineStats st = s.engine().Stats();
+  uint64_t events = 0;
+  for (const auto& sh : st.shards) events += sh.next_position - 1;
+  std::string text = "# Server\r\ncairn_version:" CAIRN_VERSION "\r\nredis_version:7.0.0\r\n";
+  text += "tcp_port:" + std::to_string(s.resp_port()) + "\r\n";
+  text += "http_port:" + std::to_string(s.http_port()) + "\r\n";
+  text += "uptime_in_seconds:" + std::to_string((c.worker()->now_ms() - s.started_ms()) / 1000) +
+          "\r\n";
+  text += "\r\n# Keyspace\r\nshards:" + std::to_string(st.shards.size()) + "\r\n";
+  text += "shard_key:" + std::string(ShardKeyName(s.engine().shard_key())) + "\r\n";
+  text += "events:" + std::to_string(events) + "\r\n";
+  text += "data_dir:" + s.engine().data_dir() + "\r\n";
+  text += "\r\n# Memory\r\nused_memory_rss:" + std::to_string(ResidentBytes()) + "\r\n";
+  text += "memory_budget:" + std::to_string(st.memory_budget_bytes) + "\r\n";
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  w.Verbatim(text);
+}
+
+// Commands redis-cli and redis-benchmark send on their own; answered so they work.
+void ClientToolCommands(Connection& c, const Args& args) {
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  if (EqualsNoCase(args[0], "COMMAND")) {
+    if (args.size() >= 2 && EqualsNoCase(args[1], "COUNT")) {
+      w.Int(0);
+    } else if (args.size() >= 2 && EqualsNoCase(args[1], "DOCS")) {
+      w.Map(0);
+    } else {
+      w.Array(0);
+    }
+  } else if (EqualsNoCase(args[0], "CONFIG")) {
+    // No Redis settings: CONFIG GET answers each asked name with an empty value, which is
+    // what redis-benchmark needs to start quietly.
+    size_t n = args.size() >= 3 && EqualsNoCase(args[1], "GET") ? args.size() - 2 : 0;
+    w.Map(n);
+    for (size_t i = 0; i < n; ++i) w.KeyBulk(args[i + 2], "");
+  } else {
+    w.Simple("OK");  // SELECT 0
+  }
+}
+
+template <typename Request, typename Parser>
+bool ParseOrReply(Connection& c, const Args& args, Parser parse, Request* out) {
+  resp::CommandError e;
+  if (parse(args, out, &e)) return true;
+  Error(c, e.code, e.message);
+  return false;
+}
+
+void Engine(Connection& c, std::string_view name, const Args& args) {
+  Server& s = c.worker()->server();
+  ReplyStyle style = StyleOf(c);
+  if (EqualsNoCase(name, "EAPPEND") || EqualsNoCase(name, "ETXN")) {
+    bool txn = EqualsNoCase(name, "ETXN");
+    AppendRequest req;
+    if (!ParseOrReply(c, args, txn ? resp::ParseTransaction : resp::ParseAppend, &req)) return;
+    style.transaction = txn;
+    SubmitAppend(c, txn ? Command::kTxn : Command::kAppend, style, std::move(req));
+  } else if (EqualsNoCase(name, "EDELETE")) {
+    DeleteRequest req;
+    if (ParseOrReply(c, args, resp::ParseDelete, &req)) SubmitDelete(c, style, std::move(req));
+  } else if (EqualsNoCase(name, "ETRIM")) {
+    TrimRequest req;
+    if (ParseOrReply(c, args, resp::ParseTrim, &req)) SubmitTrim(c, style, std::move(req));
+  } else if (EqualsNoCase(name, "EREAD")) {
+    resp::ReadOptions o;
+    if (!ParseOrReply(c, args, resp::ParseRead, &o)) return;
+    SubmitRead(c, Command::kRead, style, [&s, o = std::move(o)](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().Read(o.request);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteRead(w, *r, o.with_hash) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "ESCAN")) {
+    resp::ScanOptions o;
+    if (!ParseOrReply(c, args, resp::ParseScan, &o)) return;
+    SubmitRead(c, Command::kScan, style, [&s, o = std::move(o)](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().Scan(o.request);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteScan(w, *r, o.with_hash) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "EINFO")) {
+    if (args.size() != 2) return Error(c, "ERR", "wrong number of arguments for 'EINFO' command");
+    SubmitRead(c, Command::kInfo, style, [&s, stream = std::string(args[1])](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().Info(stream);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteInfo(w, *r) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "ESTREAMS")) {
+    ListStreamsRequest req;
+    if (!ParseOrReply(c, args, resp::ParseListStreams, &req)) return;
+    SubmitRead(c, Command::kStreams, style, [&s, req = std::move(req)](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().ListStreams(req);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteStreams(w, *r) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "ETYPES")) {
+    if (args.size() != 2) return Error(c, "ERR", "wrong number of arguments for 'ETYPES' command");
+    SubmitRead(c, Command::kTypes, style, [&s, org = std::string(args[1])](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().ListTypes(org);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteStrings(w, *r) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "EORGS")) {
+    if (args.size() != 1) return Error(c, "ERR", "wrong number of arguments for 'EORGS' command");
+    SubmitRead(c, Command::kOrgs, style, [&s](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().ListOrgs();
+      op->error = !r.ok();
+      r.ok() ? resp::WriteStrings(w, *r) : resp::WriteStatus(w, r.status());
+    });
+  } else if (EqualsNoCase(name, "EVERIFY")) {
+    VerifyRequest req;
+    if (!ParseOrReply(c, args, resp::ParseVerify, &req)) return;
+    SubmitRead(c, Command::kVerify, style, [&s, req](AsyncReply* op) {
+      resp::ReplyWriter w(&op->reply, op->style().resp_version);
+      auto r = s.engine().Verify(req);
+      op->error = !r.ok();
+      r.ok() ? resp::WriteVerify(w, *r) : resp::WriteStatus(w, r.status());
+    });
+  } else {
+    Error(c, "ERR", "unknown command '" + std::string(name.substr(0, 64)) + "'");
+  }
+}
+
+bool IsLater(std::string_view name) {
+  for (const char* n : {"EWATCH", "EUNWATCH", "EGROUP", "ESCHEMA", "EKEY"}) {
+    if (EqualsNoCase(name, n)) return true;
+  }
+  return false;
+}
+
+void Dispatch(Connection& c, const Args& args) {
+  std::string_view name = args[0];
+  uint64_t start = NowMicros();
+  Command counted = Command::kConnection;
+  bool error = false;
+  if (EqualsNoCase(name, "PING")) {
+    counted = Command::kPing;
+    resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+    if (args.size() > 2) {
+      w.Error("ERR", "wrong number of arguments for 'ping' command");
+      error = true;
+    } else if (args.size() == 2) {
+      w.Bulk(args[1]);
+    } else {
+      w.Simple("PONG");
+    }
+  } else if (EqualsNoCase(name, "HELLO")) {
+    counted = Command::kHello;
+    Hello(c, args);
+  } else if (EqualsNoCase(name, "ECHO")) {
+    resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+    if (args.size() != 2) {
+      w.Error("ERR", "wrong number of arguments for 'echo' command");
+    } else {
+      w.Bulk(args[1]);
+    }
+  } else if (EqualsNoCase(name, "AUTH")) {
+    resp::ReplyWriter(c.SyncReply(), c.resp_version).Simple("OK");
+  } else if (EqualsNoCase(name, "CLIENT")) {
+    Client(c, args);
+  } else if (EqualsNoCase(name, "INFO")) {
+    Info(c, args);
+  } else if (EqualsNoCase(name, "COMMAND") || EqualsNoCase(name, "CONFIG") ||
+             EqualsNoCase(name, "SELECT")) {
+    ClientToolCommands(c, args);
+  } else if (EqualsNoCase(name, "QUIT")) {
+    resp::ReplyWriter(c.SyncReply(), c.resp_version).Simple("OK");
+    c.CloseAfterReplies();
+  } else if (EqualsNoCase(name, "RESET")) {
+    c.resp_version = 2;
+    c.name.clear();
+    resp::ReplyWriter(c.SyncReply(), c.resp_version).Simple("RESET");
+  } else if (IsLater(name)) {
+    Error(c, "ERR", std::string(name) + " is not available in this version of cairn");
+    error = true;
+  } else {
+    Engine(c, name, args);
+    return;  // engine commands record their own metrics when they complete
+  }
+  c.worker()->metrics().Record(counted, NowMicros() - start, error);
+}
+
+}  // namespace
+
+StepResult RespStep(Connection& c, std::string_view input) {
+  thread_local std::vector<std::string_view> args;
+  resp::ParserLimits limits;
+  const ServerConfig& cfg = c.worker()->config();
+  limits.max_request_bytes = cfg.max_request_bytes + (1u << 20);  // room for framing and names
+  limits.max_bulk_bytes = limits.max_request_bytes;
+  resp::ParseOutcome o = resp::ParseRequest(input, limits, &args);
+  if (o.status == resp::ParseStatus::kNeedMore) return StepResult{0, o.need_bytes};
+  if (o.status == resp::ParseStatus::kError) {
+    // The stream of frames cannot be resynchronised: answer, then close.
+    c.worker()->metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    Error(c, o.too_large ? "TOOLARGE" : "ERR", o.error);
+    c.CloseAfterReplies();
+    return StepResult{input.size(), 0};
+  }
+  if (!args.empty()) Dispatch(c, args);
+  return StepResult{o.consumed, 0};
+}
+
+}  // namespace cairn::server

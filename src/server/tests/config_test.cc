@@ -1,0 +1,56 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "testing/temp_dir.h"
+
+namespace cairn::server {
+namespace {
+
+TEST(Config, FlagsWinOverEnvWhichWinsOverTheFile) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/cairn.toml";
+  std::ofstream(path) << "resp_port = 1111\nhttp_port = 2222\nmemory_budget = \"1GiB\"\n"
+                         "data_dir = \"/from/file\"\n";
+  setenv("CAIRN_HTTP_PORT", "3333", 1);
+  setenv("CAIRN_DATA_DIR", "/from/env", 1);
+  ServerConfig c;
+  ASSERT_TRUE(LoadConfig(path, {{"data_dir", "/from/flag"}}, &c).ok());
+  unsetenv("CAIRN_HTTP_PORT");
+  unsetenv("CAIRN_DATA_DIR");
+  EXPECT_EQ(c.resp_port, 1111);
+  EXPECT_EQ(c.http_port, 3333);
+  EXPECT_EQ(c.data_dir, "/from/flag");
+  EXPECT_EQ(c.memory_budget_bytes, 1ull << 30);
+}
+
+TEST(Config, BadValuesAreRefusedWithTheirName) {
+  ServerConfig c;
+  Status st = LoadConfig("", {{"resp_port", "70000"}}, &c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("resp_port"), std::string::npos);
+  EXPECT_FALSE(LoadConfig("", {{"shard_key", "nope"}}, &c).ok());
+  EXPECT_FALSE(LoadConfig("", {{"memory_budget", "12XB"}}, &c).ok());
+  EXPECT_FALSE(LoadConfig("/does/not/exist.toml", {}, &c).ok());
+  testing::TempDir dir;
+  std::string path = dir.path() + "/bad.toml";
+  std::ofstream(path) << "unknown_thing = 3\n";
+  EXPECT_FALSE(LoadConfig(path, {}, &c).ok());
+}
+
+TEST(Config, SizesAndNames) {
+  uint64_t b = 0;
+  EXPECT_TRUE(ParseSize("512MiB", &b));
+  EXPECT_EQ(b, 512ull << 20);
+  EXPECT_TRUE(ParseSize("4096", &b));
+  EXPECT_EQ(b, 4096u);
+  EXPECT_FALSE(ParseSize("MiB", &b));
+  EXPECT_EQ(FlagName("max_request_bytes"), "--max-request-bytes");
+  EXPECT_EQ(EnvName("max_request_bytes"), "CAIRN_MAX_REQUEST_BYTES");
+}
+
+}  // namespace
+}  // namespace cairn::server
