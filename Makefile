@@ -1,11 +1,13 @@
 # Cairn build entry points. Every target installs missing Debian packages first.
 BUILD_DIR      ?= build
 ASAN_DIR       ?= build-asan
+FUZZ_DIR       ?= build-fuzz
+FUZZ_SECONDS   ?= 60
 DATA_DIR       ?= ./data
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: deps build test test-slow test-asan bench run clean format
+.PHONY: deps build test test-slow test-asan fuzz bench run clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -32,6 +34,16 @@ test-asan: deps $(ASAN_DIR)/build.ninja
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -L fast -LE no-asan --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (clang, ASan+UBSan): build them all, run each FUZZ_SECONDS over a copy of
+# its seed corpus in $(FUZZ_DIR)/fuzz/work; fails if any target finds a crash.
+$(FUZZ_DIR)/build.ninja:
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCAIRN_FUZZ=ON -DCAIRN_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+
+fuzz: deps $(FUZZ_DIR)/build.ninja
+	@ninja -C $(FUZZ_DIR) -j $(JOBS) fuzz_targets
+	@bash scripts/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 bench: build
 
 # Until the network server lands, `make run` builds Cairn, creates the data
@@ -44,7 +56,7 @@ run: build
 	@echo "cairn: the network server (cairn serve) is not built yet; see README status"
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
