@@ -46,14 +46,12 @@ fuzz: deps $(FUZZ_DIR)/build.ninja
 
 bench: build
 
-# Until the network server lands, `make run` builds Cairn, creates the data
-# directory (recovering it if it exists) and verifies it with the offline tool.
+# `make run` builds Cairn and serves ./data on the default ports (RESP 7379, HTTP 7380)
+# until Ctrl-C. Extra flags: make run SERVE_FLAGS="--memory-budget 1GiB".
+SERVE_FLAGS ?=
 run: build
 	@mkdir -p $(DATA_DIR)
-	@$(BUILD_DIR)/cairn --version
-	@$(BUILD_DIR)/cairn init --data-dir $(DATA_DIR)
-	@$(BUILD_DIR)/cairn verify --data-dir $(DATA_DIR)
-	@echo "cairn: the network server (cairn serve) is not built yet; see README status"
+	@exec $(BUILD_DIR)/cairn serve --data-dir $(DATA_DIR) $(SERVE_FLAGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

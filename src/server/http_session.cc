@@ -198,7 +198,7 @@ void Operations(Call& call, std::string_view what) {
 void Route(Call& call) {
   const auto& p = call.path;
   if (p.size() == 1 && (p[0] == "metrics" || p[0] == "health" || p[0] == "ready")) {
-    if (call.req.method != "GET" && call.req.method != "HEAD") {
+    if (call.req.method != "GET") {
       return Fail(call, 405, "ERR", "method not allowed here");
     }
     return Operations(call, p[0]);
