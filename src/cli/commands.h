@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <vector>
 
 namespace cairn::cli {
 
@@ -15,5 +16,12 @@ Command AddInitCommand(CLI::App* app);
 
 // `cairn verify --data-dir D`: offline check of every shard's log (server stopped).
 Command AddVerifyCommand(CLI::App* app);
+
+// The client subcommands (append, read, scan, info, streams, types, orgs, delete, trim,
+// ping): one wire command each, against a running server (docs/reference/cli.md).
+std::vector<Command> AddClientCommands(CLI::App* app);
+
+// `cairn bench`: the load generator.
+Command AddBenchCommand(CLI::App* app);
 
 }  // namespace cairn::cli

@@ -14,12 +14,15 @@ int main(int argc, char** argv) {
   app.add_flag("--version", version, "Print the version and exit");
   cairn::cli::Command init = cairn::cli::AddInitCommand(&app);
   cairn::cli::Command verify = cairn::cli::AddVerifyCommand(&app);
+  std::vector<cairn::cli::Command> client = cairn::cli::AddClientCommands(&app);
+  cairn::cli::Command bench = cairn::cli::AddBenchCommand(&app);
   CLI::App* serve_app = nullptr;
   auto serve = cairn::server::AddServeCommand(&app, &serve_app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Usage errors exit 2 (docs/reference/cli.md); --help exits 0.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (version) {
     std::printf("cairn %s\n", CAIRN_VERSION);
@@ -27,6 +30,10 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand(init.app)) return init.run();
   if (app.got_subcommand(verify.app)) return verify.run();
+  for (const cairn::cli::Command& c : client) {
+    if (app.got_subcommand(c.app)) return c.run();
+  }
+  if (app.got_subcommand(bench.app)) return bench.run();
   if (app.got_subcommand(serve_app)) return serve();
   std::fputs(app.help().c_str(), stdout);
   return 0;
