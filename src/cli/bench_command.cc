@@ -186,9 +186,9 @@ void PrintSummary(const BenchArgs& a, const BenchPlan& plan, const Totals& t,
   std::printf("\n%s %s, %u connections, %u threads, pipeline %u", a.command.c_str(), a.addr.c_str(),
               plan.connections, a.threads, plan.pipeline);
   if (!plan.ping) {
-    std::printf(", %u events/request of %zu bytes, %u streams, expected %s",
-                plan.events_per_request, plan.payload.size(), plan.streams,
-                plan.occ ? "exact (--occ)" : "ANY");
+    std::printf(", %u event%s of %zu bytes per request, %u streams, expected %s",
+                plan.events_per_request, plan.events_per_request == 1 ? "" : "s",
+                plan.payload.size(), plan.streams, plan.occ ? "exact (--occ)" : "ANY");
   }
   std::printf("\nduration    %.2f s\n", seconds);
   std::printf("requests    %llu  (%.0f/s)\n", static_cast<unsigned long long>(t.requests), rps);
