@@ -21,6 +21,7 @@ struct ReplyParser::Frame {
 namespace {
 
 constexpr size_t kInitialBufferBytes = 16 << 10;
+constexpr size_t kMaxRetainedBufferBytes = 4 << 20;
 
 // Strict decimal int64: optional sign, digits only, no overflow.
 bool ParseInt64(std::string_view s, int64_t* out) {
@@ -62,7 +63,14 @@ void ReplyParser::Reset() {
 }
 
 std::span<char> ReplyParser::PrepareWrite(size_t min_bytes) {
-  if (pos_ == end_) pos_ = end_ = 0;
+  if (pos_ == end_) {
+    pos_ = end_ = 0;
+    // A burst of large replies should not pin its buffer for the connection's lifetime.
+    if (cap_ > kMaxRetainedBufferBytes && min_bytes <= kMaxRetainedBufferBytes) {
+      buf_.reset();
+      cap_ = 0;
+    }
+  }
   if (cap_ - end_ < min_bytes && pos_ > 0) {
     std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
     end_ -= pos_;
