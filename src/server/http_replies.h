@@ -27,9 +27,4 @@ std::string JsonStreams(const ListStreamsResult& r);
 std::string JsonStrings(const std::vector<std::string>& items);
 std::string JsonVerify(const VerifyResult& r);
 
-// Request bodies. `stream` is the stream of the URL for an append.
-Status DecodeAppendBody(std::string_view body, std::string stream, AppendRequest* out);
-Status DecodeTransactionBody(std::string_view body, AppendRequest* out);
-Status DecodeTrimBody(std::string_view body, uint64_t* before);
-
 }  // namespace cairn::server

@@ -3,6 +3,7 @@
 
 #include "cairn/engine.h"
 #include "protocol/http/http_parser.h"
+#include "protocol/http/request_bodies.h"
 #include "protocol/http/url.h"
 #include "protocol/resp/command_parser.h"
 #include "server/connection.h"
@@ -77,7 +78,7 @@ void Stream(Call& call, const std::string& stream, std::string_view sub) {
   std::string_view method = call.req.method;
   if (sub.empty() && method == "POST") {
     AppendRequest req;
-    Status st = DecodeAppendBody(call.req.body, stream, &req);
+    Status st = http::DecodeAppendBody(call.req.body, stream, &req);
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
     req.idempotency_key = std::string(call.req.Find("Idempotency-Key"));
     return SubmitAppend(call.c, Command::kAppend, Style(call), std::move(req));
@@ -119,7 +120,7 @@ void Stream(Call& call, const std::string& stream, std::string_view sub) {
   if (sub == "trim" && method == "POST") {
     TrimRequest t;
     t.stream = stream;
-    Status st = DecodeTrimBody(call.req.body, &t.before_version);
+    Status st = http::DecodeTrimBody(call.req.body, &t.before_version);
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
     return SubmitTrim(call.c, Style(call), std::move(t));
   }
@@ -211,7 +212,7 @@ void Route(Call& call) {
   if (what == "transactions" && p.size() == 2) {
     if (call.req.method != "POST") return Fail(call, 405, "ERR", "method not allowed here");
     AppendRequest req;
-    Status st = DecodeTransactionBody(call.req.body, &req);
+    Status st = http::DecodeTransactionBody(call.req.body, &req);
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
     req.idempotency_key = std::string(call.req.Find("Idempotency-Key"));
     ReplyStyle style = Style(call);

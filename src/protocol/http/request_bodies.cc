@@ -1,11 +1,10 @@
-// Decoding of the HTTP request bodies (JSON, parsed with simdjson).
+#include "protocol/http/request_bodies.h"
+
 #include <simdjson.h>
 
 #include "protocol/http/encoding.h"
-#include "protocol/resp/command_parser.h"
-#include "server/http_replies.h"
 
-namespace cairn::server {
+namespace cairn::http {
 namespace {
 
 using simdjson::dom::element;
@@ -136,4 +135,4 @@ Status DecodeTrimBody(std::string_view body, uint64_t* before) {
   return Status::Ok();
 }
 
-}  // namespace cairn::server
+}  // namespace cairn::http
