@@ -31,8 +31,9 @@ void AsyncReply::Run() {
     m.appended_events.fetch_add(events, std::memory_order_relaxed);
     m.appended_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
+  Worker* worker = conn_->worker();  // the connection may be freed by its last reference
   conn_->FinishAsyncReply(slot_, std::move(reply));
-  conn_->worker()->MaybeDrained();
+  worker->MaybeDrained();
   delete this;
 }
 
