@@ -33,6 +33,16 @@ Result<bool> NoRecordsFrom(FileSystem* fs, const SegmentFiles& segments,
   return true;
 }
 
+// The most bytes one group-commit write can span: a batch fills up to max_batch_bytes, but a
+// single larger request goes alone (its data, metadata and names up to max_request_bytes,
+// plus per-event framing), and the write starts at the block that held the previous tail.
+uint64_t MaxWriteBytes(const EngineOptions& o) {
+  uint64_t request = static_cast<uint64_t>(o.limits.max_request_bytes) +
+                     static_cast<uint64_t>(o.limits.max_events_per_append) * 256 + (64u << 10);
+  uint64_t bytes = std::max<uint64_t>(o.max_batch_bytes, request);
+  return format::AlignUp(bytes, format::kBlockSize) + format::kBlockSize;
+}
+
 }  // namespace
 
 Status Shard::Recover() {
@@ -123,11 +133,27 @@ Status Shard::Recover() {
         std::string what =
             item.kind == SegmentReader::Item::Kind::kBad ? item.error : "zeroed bytes";
         if (later) {
-          return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
-                                    " is followed by a valid record at offset " +
-                                    std::to_string(*later) + "; refusing to open");
+          // One write is in flight per shard, so only the last write can be torn. It began
+          // at the block holding `offset` (each write rewrites the previous tail block), and
+          // the device may have kept some of its blocks but not an earlier one: zeros, then
+          // records of that same unacknowledged write. Anything beyond one write's reach
+          // from here is mid-log damage.
+          CAIRN_ASSIGN_OR_RETURN(uint64_t nz_end, reader->NonZeroEnd(offset));
+          bool torn_last_write = item.kind == SegmentReader::Item::Kind::kEnd &&
+                                 nz_end <= format::AlignDown(offset, format::kBlockSize) +
+                                               MaxWriteBytes(options_);
+          if (torn_last_write && !last) {
+            CAIRN_ASSIGN_OR_RETURN(torn_last_write, NoRecordsFrom(fs, *segments_, ids, i + 1));
+          }
+          if (!torn_last_write) {
+            return Status::Corruption("corrupt log: " + what + " at " + Where(path, offset) +
+                                      " is followed by a valid record at offset " +
+                                      std::to_string(*later) + "; refusing to open");
+          }
+          last = true;
+          ends_log_early = i + 1 < ids.size();
         }
-        if (!last) {
+        if (!last && !later) {
           // A segment is created (its header made durable) while batches of the one
           // before may still be in flight: after a crash, later segments that hold no
           // record at all were created ahead of this one's lost tail, which ends the log.

@@ -207,6 +207,63 @@ TEST_F(FaultTest, TornTailIsTruncated) {
   EXPECT_EQ(ReadFile(seg).find("garbage-of-a-torn-record"), std::string::npos);
 }
 
+TEST_F(FaultTest, TornLastWriteWithALostFirstBlockIsCut) {
+  auto e = Open(nullptr);
+  AppendRange(e.get(), 0, 30);
+  e.reset();
+  const std::string seg = Segments(dir_.Sub("data")).back();
+  const std::string before = ReadFile(seg);
+  const size_t end30 = (before.find_last_not_of('\0') + 1 + 7) & ~size_t{7};
+  e = Open(nullptr);
+  for (int i = 30; i < 40; ++i) {
+    AppendRequest r = OneEvent("acme/s/" + std::to_string(i % 5), i);
+    r.clauses[0].events[0].metadata = std::string(1500, 'm');  // records span blocks
+    ASSERT_TRUE(e->AppendSync(r).ok());
+  }
+  e.reset();
+  // The device kept later blocks of the last write but not its first one: zeros where
+  // that write began, then valid records of the same write.
+  const size_t block_end = (end30 / 4096 + 1) * 4096;
+  WriteFileAt(seg, end30, std::string(block_end - end30, '\0'));
+  std::filesystem::remove_all(dir_.Sub("data/shard-000/index"));
+  e = Open(nullptr);
+  ASSERT_NE(e, nullptr);
+  std::vector<RecordedEvent> all = ScanAll(e.get());
+  ASSERT_EQ(all.size(), 30u);
+  auto next = e->AppendSync(OneEvent("acme/s/0", 99));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 31u);
+  e.reset();
+  EXPECT_EQ(ReadFile(seg).find(Payload(39)), std::string::npos) << "the torn write was cut";
+}
+
+TEST_F(FaultTest, ZerosFollowedByRecordsBeyondOneWriteRefuseToOpen) {
+  EngineOptions o;
+  o.data_dir = dir_.Sub("data");
+  o.segment_size_bytes = 64u << 20;
+  o.max_batch_bytes = 64u << 10;
+  o.limits.max_request_bytes = 64u << 10;
+  o.limits.max_events_per_append = 10;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok());
+  for (int i = 0; i < 400; ++i) {  // ~400 KiB of records: far more than one write
+    AppendRequest r = OneEvent("acme/s/" + std::to_string(i % 5), i);
+    r.clauses[0].events[0].metadata = std::string(1000, 'm');
+    ASSERT_TRUE((*e)->AppendSync(r).ok());
+  }
+  e->reset();
+  const std::string seg = Segments(dir_.Sub("data")).back();
+  const std::string bytes = ReadFile(seg);
+  const size_t at = bytes.find(Payload(10));
+  ASSERT_NE(at, std::string::npos);
+  WriteFileAt(seg, at - 64, std::string(4096, '\0'));  // a zeroed block early in the log
+  std::filesystem::remove_all(dir_.Sub("data/shard-000/index"));
+  auto bad = Engine::Open(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("followed by a valid record"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST_F(FaultTest, CorruptionFollowedByGoodRecordsRefusesToOpenNamingSegmentAndOffset) {
   auto e = Open(nullptr);
   AppendRange(e.get(), 0, 30);
