@@ -139,6 +139,18 @@ void Connection::FinishAsyncReply(uint64_t slot, std::string reply) {
   Unref();
 }
 
+void Connection::OpDone(OpKind kind) {
+  --(kind == OpKind::kRead ? reads_in_flight_ : writes_in_flight_);
+  while (!deferred_.empty()) {
+    OpKind next = deferred_.front().first;
+    if ((next == OpKind::kRead ? writes_in_flight_ : reads_in_flight_) != 0) break;
+    ++(next == OpKind::kRead ? reads_in_flight_ : writes_in_flight_);
+    std::function<void()> start = std::move(deferred_.front().second);
+    deferred_.pop_front();
+    start();
+  }
+}
+
 void Connection::FlushSlots() {
   while (!slots_.empty() && slots_.front().ready) {
     out_.append(slots_.front().bytes);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ namespace cairn::server {
 class Worker;
 
 enum class Protocol : uint8_t { kResp, kHttp };
+
+// Engine work of a request: reads see durable events, writes change them.
+enum class OpKind : uint8_t { kRead, kWrite };
 
 class Connection {
  public:
@@ -41,6 +45,22 @@ class Connection {
   // Reserves the place of a reply that another thread will produce; holds a reference.
   uint64_t BeginAsyncReply();
   void FinishAsyncReply(uint64_t slot, std::string reply);
+
+  // Starts `start` now, or once the requests before it that it must not overtake are done:
+  // a read waits for the writes before it and a write for the reads before it, so a pipeline
+  // sees the same results as the same commands sent one by one. Reads among themselves and
+  // writes among themselves run concurrently (writes keep their order in the shard's queue).
+  template <typename Start>
+  void RunInOrder(OpKind kind, Start&& start) {
+    if (deferred_.empty() && (kind == OpKind::kRead ? writes_in_flight_ : reads_in_flight_) == 0) {
+      ++(kind == OpKind::kRead ? reads_in_flight_ : writes_in_flight_);
+      start();
+    } else {
+      deferred_.emplace_back(kind, std::function<void()>(std::forward<Start>(start)));
+    }
+  }
+  // The engine work of one request completed; starts what waited for it.
+  void OpDone(OpKind kind);
 
   void Ref() { ++refs_; }
   void Unref();
@@ -108,6 +128,9 @@ class Connection {
   bool close_after_replies_ = false;
   bool closing_ = false;
   uint32_t refs_ = 1;  // the connection's own, dropped by Close()
+  uint32_t reads_in_flight_ = 0;
+  uint32_t writes_in_flight_ = 0;
+  std::deque<std::pair<OpKind, std::function<void()>>> deferred_;
   uint64_t last_active_ms_ = 0;
 };
 

@@ -36,17 +36,19 @@ int HttpStatusOf(StatusCode code) {
 }
 
 void HttpResponse(int status, std::string_view content_type, std::string_view body, bool keep_alive,
-                  std::string* out) {
+                  std::string* out, std::string_view extra_headers, bool omit_body) {
   char head[256];
-  int n =
-      std::snprintf(head, sizeof(head),
-                    "HTTP/1.1 %d %.*s\r\nServer: cairn\r\nContent-Type: %.*s\r\n"
-                    "Content-Length: %zu\r\n%s\r\n",
-                    status, static_cast<int>(http::ReasonPhrase(status).size()),
-                    http::ReasonPhrase(status).data(), static_cast<int>(content_type.size()),
-                    content_type.data(), body.size(), keep_alive ? "" : "Connection: close\r\n");
+  std::string_view reason = http::ReasonPhrase(status);
+  int n = std::snprintf(head, sizeof(head),
+                        "HTTP/1.1 %d %.*s\r\nServer: cairn\r\nContent-Type: %.*s\r\n"
+                        "Content-Length: %zu\r\n%s",
+                        status, static_cast<int>(reason.size()), reason.data(),
+                        static_cast<int>(content_type.size()), content_type.data(), body.size(),
+                        keep_alive ? "" : "Connection: close\r\n");
   out->append(head, static_cast<size_t>(n));
-  out->append(body);
+  out->append(extra_headers);
+  out->append("\r\n");
+  if (!omit_body) out->append(body);
 }
 
 void HttpErrorCode(int http_status, std::string_view code, std::string_view message,
@@ -74,8 +76,15 @@ void HttpError(const Status& status, bool keep_alive, std::string* out) {
   if (const ConflictDetail* d = status.conflict()) {
     j.Key("stream");
     j.String(d->stream);
-    j.Key("expected");
-    j.String(d->expected);
+    j.Key("expected");  // a number when it was one, else "any", "exists" or "none"
+    uint64_t v = 0;
+    auto [end, ec] =
+        std::from_chars(d->expected.data(), d->expected.data() + d->expected.size(), v);
+    if (ec == std::errc() && end == d->expected.data() + d->expected.size()) {
+      j.Uint(v);
+    } else {
+      j.String(d->expected);
+    }
     j.Key("actual");
     j.Uint(d->actual);
   }

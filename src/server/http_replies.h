@@ -11,8 +11,10 @@
 namespace cairn::server {
 
 // A complete HTTP/1.1 response: status line, headers, body.
+// `extra_headers`: whole header lines ("Allow: GET\r\n"). `omit_body`: a reply to HEAD (the
+// headers describe the body a GET would get).
 void HttpResponse(int status, std::string_view content_type, std::string_view body, bool keep_alive,
-                  std::string* out);
+                  std::string* out, std::string_view extra_headers = {}, bool omit_body = false);
 // The JSON error document and status of a refusal.
 void HttpError(const Status& status, bool keep_alive, std::string* out);
 void HttpErrorCode(int http_status, std::string_view code, std::string_view message,

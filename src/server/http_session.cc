@@ -24,6 +24,7 @@ struct Call {
   std::vector<std::string> path;  // decoded segments
   Query query;
   bool keep_alive;
+  bool head = false;  // HEAD: headers only
 };
 
 const std::string* Param(const Query& q, std::string_view name) {
@@ -35,7 +36,17 @@ const std::string* Param(const Query& q, std::string_view name) {
 
 void Reply(Call& call, int status, std::string_view body,
            std::string_view type = "application/json") {
-  HttpResponse(status, type, body, call.keep_alive, call.c.SyncReply());
+  HttpResponse(status, type, body, call.keep_alive, call.c.SyncReply(), {}, call.head);
+}
+
+// 405 with the methods the resource does take.
+void NotAllowed(Call& call, std::string_view allow) {
+  std::string response;
+  HttpErrorCode(405, "ERR", "method not allowed here", call.keep_alive, &response);
+  size_t end_of_head = response.find("\r\n\r\n");
+  response.insert(end_of_head + 2, "Allow: " + std::string(allow) + "\r\n");
+  if (call.head) response.resize(response.find("\r\n\r\n") + 4);
+  call.c.SyncReply()->append(response);
 }
 
 void Fail(Call& call, int status, std::string_view code, std::string_view message) {
@@ -49,6 +60,18 @@ bool UintParam(Call& call, std::string_view name, uint64_t* out) {
     Fail(call, 400, "INVALID", std::string(name) + " must be a non-negative integer");
     return false;
   }
+  return true;
+}
+
+// The Idempotency-Key header, when present, must be 1-128 bytes (the engine checks the top).
+bool IdempotencyKey(Call& call, AppendRequest* req) {
+  const http::Header* h = call.req.FindHeader("Idempotency-Key");
+  if (h == nullptr) return true;
+  if (h->value.empty()) {
+    Fail(call, 400, "INVALID", "idempotency key must be 1-128 bytes");
+    return false;
+  }
+  req->idempotency_key = std::string(h->value);
   return true;
 }
 
@@ -80,7 +103,7 @@ void Stream(Call& call, const std::string& stream, std::string_view sub) {
     AppendRequest req;
     Status st = http::DecodeAppendBody(call.req.body, stream, &req);
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
-    req.idempotency_key = std::string(call.req.Find("Idempotency-Key"));
+    if (!IdempotencyKey(call, &req)) return;
     return SubmitAppend(call.c, Command::kAppend, Style(call), std::move(req));
   }
   if (sub.empty() && method == "GET") {
@@ -124,13 +147,13 @@ void Stream(Call& call, const std::string& stream, std::string_view sub) {
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
     return SubmitTrim(call.c, Style(call), std::move(t));
   }
-  Fail(call, 405, "ERR", "method not allowed here");
+  NotAllowed(call, sub.empty() ? "GET, POST, DELETE" : (sub == "info" ? "GET" : "POST"));
 }
 
 void Orgs(Call& call) {
   Engine& engine = call.c.worker()->server().engine();
   const auto& p = call.path;  // v1 orgs [org [types|streams]]
-  if (call.req.method != "GET") return Fail(call, 405, "ERR", "method not allowed here");
+  if (call.req.method != "GET") return NotAllowed(call, "GET");
   if (p.size() == 2) {
     return PoolRead(
         call, Command::kOrgs, [&engine] { return engine.ListOrgs(); }, JsonStrings);
@@ -180,6 +203,7 @@ void Verify(Call& call) {
       !UintParam(call, "to", &r.to)) {
     return;
   }
+  if (r.to < r.from) return Fail(call, 400, "INVALID", "to must not be below from");
   r.shard = shard > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(shard);
   PoolRead(
       call, Command::kVerify, [&engine, r] { return engine.Verify(r); }, JsonVerify);
@@ -199,22 +223,23 @@ void Operations(Call& call, std::string_view what) {
 void Route(Call& call) {
   const auto& p = call.path;
   if (p.size() == 1 && (p[0] == "metrics" || p[0] == "health" || p[0] == "ready")) {
-    if (call.req.method != "GET") {
-      return Fail(call, 405, "ERR", "method not allowed here");
+    if (call.req.method != "GET" && !call.head) {
+      return NotAllowed(call, "GET, HEAD");
     }
     return Operations(call, p[0]);
   }
+  if (call.head) return NotAllowed(call, "GET");  // HEAD is served on /health, /ready, /metrics
   if (p.size() < 2 || p[0] != "v1") return Fail(call, 404, "ERR", "no such endpoint");
   const std::string& what = p[1];
   if (what == "streams" && (p.size() == 5 || p.size() == 6)) {
     return Stream(call, p[2] + "/" + p[3] + "/" + p[4], p.size() == 6 ? p[5] : "");
   }
   if (what == "transactions" && p.size() == 2) {
-    if (call.req.method != "POST") return Fail(call, 405, "ERR", "method not allowed here");
+    if (call.req.method != "POST") return NotAllowed(call, "POST");
     AppendRequest req;
     Status st = http::DecodeTransactionBody(call.req.body, &req);
     if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
-    req.idempotency_key = std::string(call.req.Find("Idempotency-Key"));
+    if (!IdempotencyKey(call, &req)) return;
     ReplyStyle style = Style(call);
     style.transaction = true;
     return SubmitAppend(call.c, Command::kTxn, style, std::move(req));
@@ -264,7 +289,7 @@ StepResult HttpStep(Connection& c, std::string_view input) {
     return StepResult{input.size(), 0};
   }
   uint64_t start = NowMicros();
-  Call call{c, req, {}, {}, req.keep_alive};
+  Call call{c, req, {}, {}, req.keep_alive, req.method == "HEAD"};
   auto q = http::ParseQuery(req.query);
   size_t before = c.pending_replies();
   if (!DecodePath(req.path, &call.path) || !q) {

@@ -15,11 +15,12 @@ uint64_t NowMicros() {
                                    .count());
 }
 
-AsyncReply::AsyncReply(Connection& c, Command command, ReplyStyle style)
+AsyncReply::AsyncReply(Connection& c, Command command, ReplyStyle style, OpKind kind)
     : conn_(&c),
       slot_(c.BeginAsyncReply()),
       command_(command),
       style_(style),
+      kind_(kind),
       start_us_(NowMicros()) {}
 
 void AsyncReply::Deliver() { conn_->worker()->reactor().Post(this); }
@@ -32,6 +33,7 @@ void AsyncReply::Run() {
     m.appended_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
   Worker* worker = conn_->worker();  // the connection may be freed by its last reference
+  conn_->OpDone(kind_);
   conn_->FinishAsyncReply(slot_, std::move(reply));
   worker->MaybeDrained();
   delete this;
@@ -67,55 +69,75 @@ void FormatStateReply(const Result<StreamInfo>& r, AsyncReply* out) {
 }
 
 void SubmitAppend(Connection& c, Command command, ReplyStyle style, AppendRequest request) {
-  auto* op = new AsyncReply(c, command, style);
+  auto* op = new AsyncReply(c, command, style, OpKind::kWrite);
   for (const AppendClause& cl : request.clauses) {
     op->events += cl.events.size();
     for (const ProposedEvent& e : cl.events) op->bytes += e.data.size() + e.metadata.size();
   }
-  c.worker()->server().engine().Append(std::move(request), [op](Result<AppendResult> r) {
-    if (r.ok() && r->duplicate) op->events = 0;
-    FormatAppendReply(r, op);
-    op->Deliver();
+  Engine* engine = &c.worker()->server().engine();
+  c.RunInOrder(OpKind::kWrite, [op, engine, request = std::move(request)]() mutable {
+    engine->Append(std::move(request), [op](Result<AppendResult> r) {
+      if (r.ok() && r->duplicate) op->events = 0;
+      FormatAppendReply(r, op);
+      op->Deliver();
+    });
   });
 }
 
 void SubmitDelete(Connection& c, ReplyStyle style, DeleteRequest request) {
-  auto* op = new AsyncReply(c, Command::kDelete, style);
-  c.worker()->server().engine().Delete(std::move(request), [op](Result<StreamInfo> r) {
-    FormatStateReply(r, op);
-    op->Deliver();
+  auto* op = new AsyncReply(c, Command::kDelete, style, OpKind::kWrite);
+  Engine* engine = &c.worker()->server().engine();
+  c.RunInOrder(OpKind::kWrite, [op, engine, request = std::move(request)]() mutable {
+    engine->Delete(std::move(request), [op](Result<StreamInfo> r) {
+      FormatStateReply(r, op);
+      op->Deliver();
+    });
   });
 }
 
 void SubmitTrim(Connection& c, ReplyStyle style, TrimRequest request) {
-  auto* op = new AsyncReply(c, Command::kTrim, style);
-  c.worker()->server().engine().Trim(std::move(request), [op](Result<StreamInfo> r) {
-    FormatStateReply(r, op);
-    op->Deliver();
+  auto* op = new AsyncReply(c, Command::kTrim, style, OpKind::kWrite);
+  Engine* engine = &c.worker()->server().engine();
+  c.RunInOrder(OpKind::kWrite, [op, engine, request = std::move(request)]() mutable {
+    engine->Trim(std::move(request), [op](Result<StreamInfo> r) {
+      FormatStateReply(r, op);
+      op->Deliver();
+    });
   });
 }
 
-void SubmitRead(Connection& c, Command command, ReplyStyle style,
-                std::function<void(AsyncReply*)> work) {
-  auto* op = new AsyncReply(c, command, style);
-  Server* server = &c.worker()->server();
+namespace {
+
+void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,
+               std::function<void(AsyncReply*)> work) {
   bool queued = server->SubmitRead([op, server, work = std::move(work)] {
     work(op);
     server->ReadDone();
     op->Deliver();
   });
-  if (!queued) {
-    c.worker()->metrics().busy_replies.fetch_add(1, std::memory_order_relaxed);
-    Status busy = Status::Busy("too many reads queued; retry shortly");
-    if (style.http) {
-      HttpFormatAppend(busy, op);  // same error shape for every HTTP reply
-    } else {
-      resp::ReplyWriter w(&op->reply, style.resp_version);
-      resp::WriteStatus(w, busy);
-    }
-    op->error = true;
-    op->Deliver();  // through the inbox: never re-enter the connection's parsing
+  if (queued) return;
+  metrics->busy_replies.fetch_add(1, std::memory_order_relaxed);
+  Status busy = Status::Busy("too many reads queued; retry shortly");
+  if (op->style().http) {
+    HttpFormatAppend(busy, op);  // same error shape for every HTTP reply
+  } else {
+    resp::ReplyWriter w(&op->reply, op->style().resp_version);
+    resp::WriteStatus(w, busy);
   }
+  op->error = true;
+  op->Deliver();  // through the inbox: never re-enter the connection's parsing
+}
+
+}  // namespace
+
+void SubmitRead(Connection& c, Command command, ReplyStyle style,
+                std::function<void(AsyncReply*)> work) {
+  auto* op = new AsyncReply(c, command, style, OpKind::kRead);
+  Server* server = &c.worker()->server();
+  WorkerMetrics* metrics = &c.worker()->metrics();
+  c.RunInOrder(OpKind::kRead, [op, server, metrics, work = std::move(work)]() mutable {
+    StartRead(server, metrics, op, std::move(work));
+  });
 }
 
 }  // namespace cairn::server

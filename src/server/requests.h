@@ -14,6 +14,7 @@
 namespace cairn::server {
 
 class Connection;
+enum class OpKind : uint8_t;
 
 // How a reply is to be written.
 struct ReplyStyle {
@@ -26,7 +27,7 @@ struct ReplyStyle {
 // A reply produced off the reactor thread, then handed back to it.
 class AsyncReply final : public reactor::Task {
  public:
-  AsyncReply(Connection& c, Command command, ReplyStyle style);
+  AsyncReply(Connection& c, Command command, ReplyStyle style, OpKind kind);
   void Run() override;  // on the connection's reactor: record metrics, queue the reply
   void Deliver();       // from any thread: post to the connection's reactor
 
@@ -41,6 +42,7 @@ class AsyncReply final : public reactor::Task {
   uint64_t slot_;
   Command command_;
   ReplyStyle style_;
+  OpKind kind_;
   uint64_t start_us_;
 };
 

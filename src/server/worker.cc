@@ -6,6 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <string>
+#include <string_view>
+
 #include "server/connection.h"
 #include "server/server.h"
 
@@ -109,13 +112,15 @@ void Worker::Accepted(int fd, bool http) {
   metrics_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
   if (draining_ || !server_->AdmitConnection()) {
     metrics_.connections_refused.fetch_add(1, std::memory_order_relaxed);
-    static constexpr char kResp[] = "-ERR max number of clients reached\r\n";
-    static constexpr char kHttp[] =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        "Content-Length: 61\r\nConnection: close\r\n\r\n"
+    static constexpr std::string_view kResp = "-ERR max number of clients reached\r\n";
+    static constexpr std::string_view kBody =
         "{\"error\":\"BUSY\",\"message\":\"max number of clients reached\"}\n";
-    ssize_t n = http ? ::send(fd, kHttp, sizeof(kHttp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL)
-                     : ::send(fd, kResp, sizeof(kResp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    static const std::string kHttp =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBody);
+    std::string_view reply = http ? std::string_view(kHttp) : kResp;
+    ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     (void)n;
     ::close(fd);
     return;

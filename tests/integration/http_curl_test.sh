@@ -82,7 +82,7 @@ expect_match "verify" '^200 \{"ok":true,' "$(curl_status "$BASE/v1/verify?shard=
 expect_match "404" '^404 \{"error":"ERR","message":' "$(curl_status "$BASE/v1/nope")"
 expect_match "400" '^400 \{"error":"INVALID","message":' \
   "$(curl_status -X POST "$BASE/v1/streams/web/acct/1" -d '{"expected":"sometime","events":[{"type":"A"}]}')"
-expect_match "409" '^409 \{"error":"CONFLICT",.*"stream":"web/acct/1".*"expected":"1".*"actual":3' \
+expect_match "409" '^409 \{"error":"CONFLICT",.*"stream":"web/acct/1".*"expected":1,.*"actual":3' \
   "$(curl_status -X POST "$BASE/v1/streams/web/acct/1" -d '{"expected":1,"events":[{"type":"A"}]}')"
 expect_match "422" '^422 \{"error":"IDEMPOTENCY",' \
   "$(curl_status -X POST "$BASE/v1/streams/web/acct/1" -H 'Idempotency-Key: web-1' -d '{"events":[{"type":"A"}]}')"

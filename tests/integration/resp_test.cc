@@ -312,11 +312,9 @@ TEST_P(RespTest, AppendWithIdMetaAndBinaryData) {
   EXPECT_EQ(Str(Items(s_.Map({"EREAD", slashed}), "events").at(0), "stream"), slashed);
 }
 
-// Not promised by protocol.md ("replies come back in request order" says nothing of the
-// order of execution): today a read pipelined after an append of the same connection may
-// run before the append is durable and miss it. Redis clients expect a pipeline to behave
-// like the same commands sent one by one; enable this if the contract adopts that.
-TEST_P(RespTest, DISABLED_PipelinedReadSeesTheAppendBeforeIt) {
+// A pipeline behaves like the same commands sent one by one: a read pipelined after an
+// append of the same connection waits for it (docs/reference/protocol.md).
+TEST_P(RespTest, PipelinedReadSeesTheAppendBeforeIt) {
   std::string st = Stream("account", "ryw");
   for (int i = 0; i < 50; ++i) {
     s_.client().Send({"EAPPEND", st, "ANY", "EVENT", "A", std::to_string(i)});

@@ -79,6 +79,7 @@ bool ParseEvent(const Args& args, size_t* i, std::vector<ProposedEvent>* events,
 
 bool ParseIdempotency(const Args& args, size_t* i, AppendRequest* out, CommandError* e) {
   if (*i + 1 >= args.size()) return Syntax(e, args[*i]);
+  if (args[*i + 1].empty()) return Fail(e, "INVALID", "idempotency key must be 1-128 bytes");
   out->idempotency_key = std::string(args[*i + 1]);
   *i += 2;
   return true;
@@ -258,6 +259,7 @@ bool ParseVerify(const Args& args, VerifyRequest* out, CommandError* e) {
       return Syntax(e, k);
     }
   }
+  if (out->to < out->from) return Fail(e, "INVALID", "EVERIFY TO must not be below FROM");
   return true;
 }
 
