@@ -16,15 +16,8 @@ namespace {
 
 class HttpTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--shards", "4"});
-    ASSERT_TRUE(server_->Start()) << server_->error();
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0) << server_->LogTail();
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartSuiteServer(&server_, {"--shards", "4"}); }
+  static void TearDownTestSuite() { StopSuiteServer(&server_); }
   void SetUp() override {
     ASSERT_TRUE(server_ != nullptr && server_->running());
     http_ = std::make_unique<HttpConn>(server_->http_port());

@@ -233,22 +233,7 @@ bool RespClient::Flush() {
   return true;
 }
 
-bool RespClient::Fill(int timeout_ms) {
-  pollfd p{fd_, POLLIN, 0};
-  int r = ::poll(&p, 1, timeout_ms);
-  if (r <= 0) {
-    last_error_ = r == 0 ? "timeout" : std::string("poll: ") + strerror(errno);
-    return false;
-  }
-  char buf[65536];
-  ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-  if (n <= 0) {
-    last_error_ = n == 0 ? "closed by the server" : std::string("recv: ") + strerror(errno);
-    return false;
-  }
-  in_.append(buf, static_cast<size_t>(n));
-  return true;
-}
+bool RespClient::Fill(int timeout_ms) { return ReceiveSome(fd_, timeout_ms, &in_, &last_error_); }
 
 std::optional<RespValue> RespClient::Read(int timeout_ms) {
   if (fd_ < 0) {

@@ -174,15 +174,8 @@ inline std::string TestOrg(int proto) {
 // 4 shards keyed by org. Each test gets a session and an org of its own.
 class SharedServerTest : public ::testing::TestWithParam<int> {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--shards", "4"});
-    ASSERT_TRUE(server_->Start()) << server_->error();
-  }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0) << server_->LogTail();
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartSuiteServer(&server_, {"--shards", "4"}); }
+  static void TearDownTestSuite() { StopSuiteServer(&server_); }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     ASSERT_TRUE(server_->running()) << server_->LogTail();

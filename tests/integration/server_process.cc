@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -248,6 +249,34 @@ std::string ServerProcess::LogTail(size_t lines) const {
     pos = nl;
   }
   return log.substr(pos);
+}
+
+void StartSuiteServer(ServerProcess** server, std::vector<std::string> args) {
+  *server = new ServerProcess(std::move(args));
+  ASSERT_TRUE((*server)->Start()) << (*server)->error();
+}
+
+void StopSuiteServer(ServerProcess** server) {
+  EXPECT_EQ((*server)->Stop(), 0) << (*server)->LogTail();
+  delete *server;
+  *server = nullptr;
+}
+
+bool ReceiveSome(int fd, int timeout_ms, std::string* in, std::string* error) {
+  pollfd p{fd, POLLIN, 0};
+  int r = ::poll(&p, 1, timeout_ms);
+  if (r <= 0) {
+    *error = r == 0 ? "timeout" : std::string("poll: ") + strerror(errno);
+    return false;
+  }
+  char buf[65536];
+  ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  if (n <= 0) {
+    *error = n == 0 ? "closed by the server" : std::string("recv: ") + strerror(errno);
+    return false;
+  }
+  in->append(buf, static_cast<size_t>(n));
+  return true;
 }
 
 }  // namespace cairn::testing

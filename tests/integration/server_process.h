@@ -70,6 +70,15 @@ class ServerProcess {
   std::string error_;
 };
 
+// One server shared by a test suite: started in SetUpTestSuite, stopped (exit code 0
+// expected) and freed in TearDownTestSuite.
+void StartSuiteServer(ServerProcess** server, std::vector<std::string> args);
+void StopSuiteServer(ServerProcess** server);
+
+// Waits up to `timeout_ms` for bytes on `fd` and appends what one recv() returns to `in`;
+// false with `error` set on timeout, error or end of stream.
+bool ReceiveSome(int fd, int timeout_ms, std::string* in, std::string* error);
+
 // Connects a blocking TCP socket to 127.0.0.1:port; -1 on failure.
 int ConnectLoopback(uint16_t port);
 
