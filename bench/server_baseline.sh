@@ -28,6 +28,7 @@ mkdir -p "$work/aof"
 redis-server --port "$xadd_port" --save "" --appendonly yes --appendfsync always \
   --dir "$work/aof" --maxclients 20000 --logfile "$work/redis-aof.log" & pids+=($!)
 "$cairn" serve --data-dir "$work/cairn" --resp-port "$resp_port" --http-port "$http_port" \
+  --shard-key stream \
   2>"$work/cairn.log" & pids+=($!)
 wait_port "$ping_port"; wait_port "$xadd_port"; wait_port "$resp_port"
 
