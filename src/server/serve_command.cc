@@ -1,11 +1,13 @@
 #include "server/serve_command.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <map>
 #include <memory>
 
+#include "protocol/http/json_writer.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -17,11 +19,29 @@ struct ServeArgs {
   std::map<std::string, std::string> values;  // settings given as flags
 };
 
+// `%*` in a pattern: the message as a JSON string literal (quotes included), so that a
+// message holding quotes, backslashes or control characters keeps each line valid JSON.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string escaped;
+    http::JsonWriter::AppendEscaped(std::string_view(msg.payload.data(), msg.payload.size()),
+                                    &escaped);
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
 void SetUpLogging(const ServerConfig& c) {
   auto logger = spdlog::stderr_logger_mt("cairn");
   if (c.log_format == "json") {
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%*})");
+    logger->set_formatter(std::move(formatter));
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }
