@@ -29,6 +29,10 @@ class SegmentFiles {
   Status Add(uint64_t segment_id);
   // Reads exactly the bytes of `loc` into *out.
   Status Read(const index::Location& loc, std::string* out) const;
+  // The same bytes read past the page cache (O_DIRECT), for a second look when what the
+  // cache returned fails its checks: a buffered read racing the direct write of the same
+  // block could, in rare cases, leave that block's older content cached.
+  Status ReadDirect(const index::Location& loc, std::string* out) const;
   std::string PathOf(uint64_t segment_id) const;
   std::vector<uint64_t> Ids() const;
   const std::string& dir() const { return dir_; }

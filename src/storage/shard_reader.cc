@@ -52,6 +52,21 @@ Status DecodeRun(const std::string& bytes, std::vector<EntryView>* out) {
 
 }  // namespace
 
+Status ShardReader::ReadEntries(const index::Location& loc, std::string* bytes,
+                                std::vector<EntryView>* entries) const {
+  CAIRN_RETURN_IF_ERROR(segments_->Read(loc, bytes));
+  if (DecodeRun(*bytes, entries).ok()) return Status::Ok();
+  CAIRN_RETURN_IF_ERROR(segments_->ReadDirect(loc, bytes));  // see ReadDirect
+  return DecodeRun(*bytes, entries);
+}
+
+Status ShardReader::ReadRecord(const index::Location& loc, std::string* bytes) const {
+  CAIRN_RETURN_IF_ERROR(segments_->Read(loc, bytes));
+  if (CheckRecordCrc(*bytes).ok()) return Status::Ok();
+  CAIRN_RETURN_IF_ERROR(segments_->ReadDirect(loc, bytes));  // see ReadDirect
+  return CheckRecordCrc(*bytes);
+}
+
 Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
   auto view = index_->NewView();
   CAIRN_ASSIGN_OR_RETURN(auto raw, view->Get(index::StreamKey(req.stream)));
@@ -84,9 +99,8 @@ Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
          it->Next()) {
       auto run = index::DecodeRun(std::string_view(it->value().data(), it->value().size()));
       if (!run) return Status::Corruption("index: bad run for stream " + req.stream);
-      CAIRN_RETURN_IF_ERROR(segments_->Read(run->entries, &bytes));
+      CAIRN_RETURN_IF_ERROR(ReadEntries(run->entries, &bytes, &entries));
       read_bytes += bytes.size();
-      CAIRN_RETURN_IF_ERROR(DecodeRun(bytes, &entries));
       for (const EntryView& e : entries) {
         if (e.version < v) continue;
         if (e.version > hi) {
@@ -110,9 +124,8 @@ Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
          it->Prev()) {
       auto run = index::DecodeRun(std::string_view(it->value().data(), it->value().size()));
       if (!run) return Status::Corruption("index: bad run for stream " + req.stream);
-      CAIRN_RETURN_IF_ERROR(segments_->Read(run->entries, &bytes));
+      CAIRN_RETURN_IF_ERROR(ReadEntries(run->entries, &bytes, &entries));
       read_bytes += bytes.size();
-      CAIRN_RETURN_IF_ERROR(DecodeRun(bytes, &entries));
       for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
         if (e->version > v) continue;
         if (e->version < lo) {
@@ -161,9 +174,8 @@ Result<ScanResult> ShardReader::Scan(char scope_tag, std::string_view scope,
     if (!group) return Status::Corruption("index: bad record locations");
     for (const index::Location& loc : *group) {
       if (full || read_bytes >= kMaxReadBytes) break;
-      CAIRN_RETURN_IF_ERROR(segments_->Read(loc, &bytes));
+      CAIRN_RETURN_IF_ERROR(ReadRecord(loc, &bytes));
       read_bytes += bytes.size();
-      CAIRN_RETURN_IF_ERROR(CheckRecordCrc(bytes));
       CAIRN_ASSIGN_OR_RETURN(EventsRecordView r, DecodeEventsRecord(bytes));
       if (r.header.first_position + r.header.event_count <= from) continue;
       for (const ClauseView& c : r.clauses) {

@@ -27,6 +27,11 @@ class ShardReader {
   Result<std::vector<std::string>> ListOrgs(std::string_view after, uint32_t count) const;
 
  private:
+  // A run's entries, or a whole record, read through the page cache and checked; read again
+  // past the cache when the check fails (SegmentFiles::ReadDirect).
+  Status ReadEntries(const index::Location& loc, std::string* bytes,
+                     std::vector<EntryView>* entries) const;
+  Status ReadRecord(const index::Location& loc, std::string* bytes) const;
   uint32_t shard_;
   const ShardIndex* index_;
   const SegmentFiles* segments_;
