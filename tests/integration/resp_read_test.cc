@@ -85,7 +85,8 @@ TEST_P(RespReadTest, ReadBackwardTypesAndHash) {
     hashes.insert(h);
   }
   EXPECT_EQ(hashes.size(), 2u);
-  for (const RespValue& e : Items(s_.Map({"EREAD", st, "COUNT", "2"}), "events")) {
+  RespValue plain = s_.Map({"EREAD", st, "COUNT", "2"});  // the items live in `plain`
+  for (const RespValue& e : Items(plain, "events")) {
     EXPECT_EQ(e.Find("hash"), nullptr) << e.Debug();
   }
 }
