@@ -58,6 +58,7 @@ class Engine {
  public:
   using AppendCallback = std::function<void(Result<AppendResult>)>;
   using StateCallback = std::function<void(Result<StreamInfo>)>;
+  using GroupCallback = std::function<void(Result<GroupWriteResult>)>;
 
   // Opens (or creates) the data directory and recovers every shard.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
@@ -67,6 +68,21 @@ class Engine {
   void Append(AppendRequest request, AppendCallback done);
   void Delete(DeleteRequest request, StateCallback done);
   void Trim(TrimRequest request, StateCallback done);
+  // Consumer group cursors, logged like appends (durable when the callback runs) and kept
+  // in the scope's shard. A commit only moves a cursor forward; committing a lower one
+  // keeps (and answers) the stored cursor. A cursor beyond the scope's end is INVALID.
+  void CommitGroup(GroupCursor request, GroupCallback done);
+  void DeleteGroup(std::string group, std::string scope, GroupCallback done);
+  Result<GroupWriteResult> CommitGroupSync(GroupCursor request);
+  Result<GroupWriteResult> DeleteGroupSync(std::string group, std::string scope);
+  // The stored cursor, 0 when none.
+  Result<uint64_t> GroupOffset(std::string_view group, std::string_view scope) const;
+  // Every cursor of a scope (empty: of every scope), sorted by scope then group.
+  Result<std::vector<GroupCursor>> ListGroups(std::string_view scope = {}) const;
+  // Parses a watch scope: a stream, "org", "org/type" or "#<shard>"; an org or type scope
+  // that spans shards under this node's shard key is INVALID.
+  Result<WatchScope> ParseScope(std::string_view scope) const;
+
   Result<AppendResult> AppendSync(AppendRequest request);
   Result<StreamInfo> DeleteSync(DeleteRequest request);
   Result<StreamInfo> TrimSync(TrimRequest request);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "cairn/limits.h"
@@ -26,6 +27,11 @@ struct EngineOptions {
   // Bytes gathered into one group-commit write (a larger single request goes alone).
   uint32_t max_batch_bytes = 4u << 20;
   EngineLimits limits;
+
+  // Called on a shard's thread after each group commit that added events, once they are
+  // durable and readable: `next_position` is the shard's first position not yet written.
+  // Keep it short (it delays the shard's next acknowledgements).
+  std::function<void(uint32_t shard, uint64_t next_position)> on_commit;
 
   Env* env = nullptr;  // nullptr: the real disk, clock and randomness
 };

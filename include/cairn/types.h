@@ -172,4 +172,28 @@ struct VerifyResult {
   std::string detail;  // segment file and offset of the first problem
 };
 
+// A consumer group's committed cursor for one watch scope (EGROUP).
+struct GroupCursor {
+  std::string group;
+  std::string scope;  // canonical: a stream, "org", "org/type" or "#<shard>"
+  uint64_t cursor = 0;
+  bool operator==(const GroupCursor&) const = default;
+};
+
+// What a group write did: the cursor now stored (commit), or the one removed (delete).
+struct GroupWriteResult {
+  uint64_t cursor = 0;
+  bool existed = false;  // a cursor was stored before this write
+};
+
+// A watch or group scope, parsed: which shard it lies in and how events match it.
+struct WatchScope {
+  enum class Kind : uint8_t { kStream, kOrg, kType, kShard };
+  Kind kind = Kind::kShard;
+  std::string canonical;  // the scope as stored and shown ("#1", "acme", "acme/order", a stream)
+  uint32_t shard = 0;
+  // Cursors are versions for a stream scope, positions otherwise.
+  bool by_version() const { return kind == Kind::kStream; }
+};
+
 }  // namespace cairn

@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "base/names.h"
 #include "io/env.h"
@@ -255,23 +256,32 @@ Result<ReadResult> Engine::Read(const ReadRequest& request) const {
   return impl_->readers[impl_->ShardOfName(*name, request.stream)].ReadStream(request);
 }
 
-Result<ScanResult> Engine::Scan(const ScanRequest& request) const {
-  for (const std::string& t : request.types) CAIRN_RETURN_IF_ERROR(ValidateEventType(t));
-  CAIRN_RETURN_IF_ERROR(CheckCount(request.count));
-  std::string_view scope = request.scope;
+Result<WatchScope> Engine::ParseScope(std::string_view scope) const {
+  WatchScope w;
   if (!scope.empty() && scope[0] == '#') {
-    uint64_t shard = 0;
     auto digits = scope.substr(1);
     if (digits.empty() || digits.size() > 4 ||
         !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return Status::Invalid("shard scope is #<shard number>");
     }
-    shard = std::stoull(std::string(digits));
+    uint64_t shard = std::stoull(std::string(digits));
     if (shard >= impl_->manifest.shards) {
       return Status::Invalid("no shard " + std::to_string(shard) + " (this node has " +
                              std::to_string(impl_->manifest.shards) + ")");
     }
-    return impl_->readers[shard].Scan(index::kPositionTag, {}, request);
+    w.kind = WatchScope::Kind::kShard;
+    w.shard = static_cast<uint32_t>(shard);
+    w.canonical = "#" + std::to_string(shard);
+    return w;
+  }
+  const size_t slashes = std::count(scope.begin(), scope.end(), '/');
+  if (slashes >= 2) {
+    auto name = ParseStreamName(scope);
+    if (!name.ok()) return name.status();
+    w.kind = WatchScope::Kind::kStream;
+    w.shard = impl_->ShardOfName(*name, scope);
+    w.canonical = std::string(scope);
+    return w;
   }
   size_t slash = scope.find('/');
   std::string_view org = scope.substr(0, slash);
@@ -285,10 +295,113 @@ Result<ScanResult> Engine::Scan(const ScanRequest& request) const {
   if (!shard) {
     return Status::Invalid("scope " + std::string(scope) + " spans shards under shard key " +
                            std::string(ShardKeyName(impl_->manifest.shard_key)) +
-                           "; scan each #shard instead");
+                           "; use each #shard instead");
   }
-  if (org_type.empty()) return impl_->readers[*shard].Scan(index::kOrgScopeTag, org, request);
-  return impl_->readers[*shard].Scan(index::kTypeScopeTag, org_type, request);
+  w.kind = org_type.empty() ? WatchScope::Kind::kOrg : WatchScope::Kind::kType;
+  w.shard = *shard;
+  w.canonical = std::string(scope);
+  return w;
+}
+
+Result<ScanResult> Engine::Scan(const ScanRequest& request) const {
+  for (const std::string& t : request.types) CAIRN_RETURN_IF_ERROR(ValidateEventType(t));
+  CAIRN_RETURN_IF_ERROR(CheckCount(request.count));
+  CAIRN_ASSIGN_OR_RETURN(WatchScope scope, ParseScope(request.scope));
+  const ShardReader& reader = impl_->readers[scope.shard];
+  switch (scope.kind) {
+    case WatchScope::Kind::kShard:
+      return reader.Scan(index::kPositionTag, {}, request);
+    case WatchScope::Kind::kOrg:
+      return reader.Scan(index::kOrgScopeTag, scope.canonical, request);
+    case WatchScope::Kind::kType:
+      return reader.Scan(index::kTypeScopeTag, scope.canonical, request);
+    case WatchScope::Kind::kStream:
+      break;
+  }
+  return Status::Invalid("a scan's scope is an org, an org/type or #<shard>, not a stream");
+}
+
+namespace {
+
+// EGROUP LIST answers at most this many cursors (docs/reference/limits.md).
+constexpr size_t kMaxGroupsListed = 10000;
+
+Status ValidateGroupName(std::string_view group) {
+  if (group.empty() || group.size() > 128 || !std::all_of(group.begin(), group.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == ':' || c == '-';
+      })) {
+    return Status::Invalid("group name is 1-128 characters of A-Z a-z 0-9 _ . : -");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void Engine::CommitGroup(GroupCursor request, GroupCallback done) {
+  Status st = ValidateGroupName(request.group);
+  if (!st.ok()) return done(st);
+  auto scope = ParseScope(request.scope);
+  if (!scope.ok()) return done(scope.status());
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kGroupCommit;
+  request.scope = scope->canonical;
+  op->group = std::move(request);
+  op->group_scope = std::move(*scope);
+  op->on_group = std::move(done);
+  const uint32_t shard = op->group_scope.shard;
+  impl_->Route(shard, std::move(op));
+}
+
+void Engine::DeleteGroup(std::string group, std::string scope, GroupCallback done) {
+  Status st = ValidateGroupName(group);
+  if (!st.ok()) return done(st);
+  auto parsed = ParseScope(scope);
+  if (!parsed.ok()) return done(parsed.status());
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kGroupDelete;
+  op->group = GroupCursor{std::move(group), parsed->canonical, 0};
+  op->group_scope = std::move(*parsed);
+  op->on_group = std::move(done);
+  const uint32_t shard = op->group_scope.shard;
+  impl_->Route(shard, std::move(op));
+}
+
+Result<GroupWriteResult> Engine::CommitGroupSync(GroupCursor request) {
+  SyncWait<GroupWriteResult> w;
+  auto f = w.promise.get_future();
+  CommitGroup(std::move(request), w.Callback());
+  return f.get();
+}
+
+Result<GroupWriteResult> Engine::DeleteGroupSync(std::string group, std::string scope) {
+  SyncWait<GroupWriteResult> w;
+  auto f = w.promise.get_future();
+  DeleteGroup(std::move(group), std::move(scope), w.Callback());
+  return f.get();
+}
+
+Result<uint64_t> Engine::GroupOffset(std::string_view group, std::string_view scope) const {
+  CAIRN_RETURN_IF_ERROR(ValidateGroupName(group));
+  CAIRN_ASSIGN_OR_RETURN(WatchScope w, ParseScope(scope));
+  CAIRN_ASSIGN_OR_RETURN(auto v, impl_->readers[w.shard].GroupOffset(w.canonical, group));
+  return v.value_or(0);
+}
+
+Result<std::vector<GroupCursor>> Engine::ListGroups(std::string_view scope) const {
+  std::vector<GroupCursor> out;
+  const size_t limit = kMaxGroupsListed;
+  if (!scope.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(WatchScope w, ParseScope(scope));
+    CAIRN_RETURN_IF_ERROR(impl_->readers[w.shard].ListGroups(w.canonical, limit, &out));
+    return out;
+  }
+  for (const ShardReader& r : impl_->readers) CAIRN_RETURN_IF_ERROR(r.ListGroups({}, limit, &out));
+  std::sort(out.begin(), out.end(), [](const GroupCursor& a, const GroupCursor& b) {
+    return std::tie(a.scope, a.group) < std::tie(b.scope, b.group);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 Result<StreamInfo> Engine::Info(std::string_view stream) const {

@@ -63,7 +63,8 @@ Result<RecordHeader> DecodeRecordHeader(std::string_view in) {
     return Status::Corruption("bad record length " + std::to_string(h.length));
   }
   if (type != static_cast<uint8_t>(RecordType::kEvents) &&
-      type != static_cast<uint8_t>(RecordType::kStreamState)) {
+      type != static_cast<uint8_t>(RecordType::kStreamState) &&
+      type != static_cast<uint8_t>(RecordType::kGroupCursor)) {
     return Status::Corruption("bad record type " + std::to_string(type));
   }
   h.type = static_cast<RecordType>(type);

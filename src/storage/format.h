@@ -38,6 +38,7 @@ static_assert(kRecordHeaderSize % kRecordAlign == 0);
 enum class RecordType : uint8_t {
   kEvents = 1,       // one atomic append: events of one or more streams
   kStreamState = 2,  // delete or trim: the new state of one stream
+  kGroupCursor = 3,  // a consumer group's cursor for one scope, committed or deleted
 };
 
 struct RecordHeader {

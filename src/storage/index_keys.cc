@@ -58,6 +58,14 @@ std::string IdemKey(std::string_view org, std::string_view key) {
   return k;
 }
 
+std::string GroupKey(std::string_view scope, std::string_view group) {
+  std::string k(1, kGroupTag);
+  k.append(scope);
+  k.push_back('\0');
+  k.append(group);
+  return k;
+}
+
 std::string ExpiryKey(uint64_t expiry_ms, std::string_view org, std::string_view key) {
   std::string k(1, kExpiryTag);
   PutBigEndian64(&k, expiry_ms);

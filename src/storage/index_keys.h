@@ -26,6 +26,7 @@ inline constexpr char kOrgTag = 'O';        // O org -> ""
 inline constexpr char kTypeTag = 'T';       // T org \0 type -> ""
 inline constexpr char kIdemTag = 'I';       // I org \0 key -> IdempotencyEntry
 inline constexpr char kExpiryTag = 'X';     // X expiry_ms org \0 key -> ""
+inline constexpr char kGroupTag = 'U';      // U scope \0 group -> cursor (u64 LE)
 
 // What the index covers: everything in the log up to (segment, end_offset).
 struct Checkpoint {
@@ -76,6 +77,7 @@ std::string OrgKey(std::string_view org);
 std::string TypeKey(std::string_view org, std::string_view type);
 std::string IdemKey(std::string_view org, std::string_view key);
 std::string ExpiryKey(uint64_t expiry_ms, std::string_view org, std::string_view key);
+std::string GroupKey(std::string_view scope, std::string_view group);
 
 // A list of record locations: count:u32 then 12 bytes each.
 void AppendLocation(std::string* list, const Location& l);  // list starts empty or encoded

@@ -106,20 +106,44 @@ size_t EventsRecordBuilder::Finish() {
   return start_;
 }
 
-size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
-                               const StreamStateView& s) {
+namespace {
+
+// Writes the header of a record that takes no position; returns the record's offset.
+size_t BeginInternalRecord(AlignedBuffer* buf, format::RecordType type, uint64_t next_position,
+                           uint64_t timestamp_ms) {
   size_t start = buf->size();
   format::RecordHeader h;
-  h.type = format::RecordType::kStreamState;
+  h.type = type;
   h.first_position = next_position;
   h.timestamp_ms = timestamp_ms;
   format::EncodeRecordHeader(h, buf->Extend(format::kRecordHeaderSize));
+  return start;
+}
+
+}  // namespace
+
+size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                               const StreamStateView& s) {
+  size_t start = BeginInternalRecord(buf, format::RecordType::kStreamState, next_position,
+                                     timestamp_ms);
   PutBytes16(buf, s.stream);
   Put<uint64_t>(buf, s.stream_id);
   Put<uint64_t>(buf, s.version);
   Put<uint64_t>(buf, s.first_readable);
   Put<uint64_t>(buf, s.created_ms);
   Put<uint8_t>(buf, static_cast<uint8_t>(s.deleted));
+  SealRecord(buf, start);
+  return start;
+}
+
+size_t AppendGroupCursorRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                               const GroupCursorView& g) {
+  size_t start = BeginInternalRecord(buf, format::RecordType::kGroupCursor, next_position,
+                                     timestamp_ms);
+  PutBytes16(buf, g.group);
+  PutBytes16(buf, g.scope);
+  Put<uint64_t>(buf, g.cursor);
+  Put<uint8_t>(buf, g.deleted ? 1 : 0);
   SealRecord(buf, start);
   return start;
 }
@@ -239,6 +263,24 @@ Result<StreamStateView> DecodeStreamStateRecord(std::string_view record) {
   }
   s.deleted = static_cast<DeletedState>(del);
   return s;
+}
+
+Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record) {
+  CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
+  if (h.type != format::RecordType::kGroupCursor || h.length != record.size()) {
+    return Status::Corruption("not a group cursor record");
+  }
+  Decoder d(record.substr(format::kRecordHeaderSize));
+  GroupCursorView g;
+  g.group = d.GetBytes(d.Get16());
+  g.scope = d.GetBytes(d.Get16());
+  g.cursor = d.Get64();
+  uint8_t del = d.Get8();
+  if (!d.ok() || d.remaining() != 0 || del > 1 || g.group.empty() || g.scope.empty()) {
+    return Status::Corruption("group cursor record malformed");
+  }
+  g.deleted = del == 1;
+  return g;
 }
 
 }  // namespace cairn

@@ -91,6 +91,18 @@ class EventsRecordBuilder {
 size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
                                const StreamStateView& state);
 
+struct GroupCursorView {
+  std::string_view group;
+  std::string_view scope;
+  uint64_t cursor = 0;
+  bool deleted = false;
+};
+
+// Appends a kGroupCursor record (a group's cursor committed or deleted); returns its offset.
+size_t AppendGroupCursorRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                               const GroupCursorView& g);
+Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record);
+
 // Checks the CRC of a whole record (`record` holds exactly header.length bytes).
 Status CheckRecordCrc(std::string_view record);
 // Decodes the body of a kEvents / kStreamState record whose CRC was already checked.

@@ -129,4 +129,15 @@ void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,
   Put(wb, index::TypeKey(name->org, name->type), "");
 }
 
+void IndexGroupCursorRecord(const GroupCursorView& g, rocksdb::WriteBatch* wb) {
+  std::string key = index::GroupKey(g.scope, g.group);
+  if (g.deleted) {
+    (void)wb->Delete(rocksdb::Slice(key));
+    return;
+  }
+  std::string v;
+  PutFixed64(&v, g.cursor);
+  Put(wb, key, v);
+}
+
 }  // namespace cairn

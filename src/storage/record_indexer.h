@@ -52,4 +52,7 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
 void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,
                             rocksdb::WriteBatch* wb);
 
+// Stores (or removes) the group cursor a kGroupCursor record names.
+void IndexGroupCursorRecord(const GroupCursorView& g, rocksdb::WriteBatch* wb);
+
 }  // namespace cairn

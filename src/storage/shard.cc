@@ -51,10 +51,7 @@ Status Shard::Open(const IndexResources& resources) {
 }
 
 void Shard::Submit(std::unique_ptr<WriteOp> op) {
-  auto reject = [&](const Status& st) {
-    if (op->on_append) op->on_append(st);
-    if (op->on_state) op->on_state(st);
-  };
+  auto reject = [&](const Status& st) { op->Fail(st); };
   submitting_.fetch_add(1);
   if (!accepting_.load()) {
     submitting_.fetch_sub(1);
@@ -83,9 +80,7 @@ void Shard::Stop() {
   // Anything that slipped in after the loop's last look is refused, never dropped.
   std::unique_ptr<WriteOp> op;
   while (inbound_.TryPop(&op)) {
-    Status st = Status::Unavailable("shard " + std::to_string(id_) + " is shutting down");
-    if (op->on_append) op->on_append(st);
-    if (op->on_state) op->on_state(st);
+    op->Fail(Status::Unavailable("shard " + std::to_string(id_) + " is shutting down"));
   }
   if (failed_.ok()) {
     Status st = index_->Flush(true);
@@ -126,14 +121,21 @@ void Shard::PublishHeadStats() {
 
 void Shard::Process(std::unique_ptr<WriteOp> op) {
   if (!failed_.ok()) {
-    if (op->on_append) op->on_append(failed_);
-    if (op->on_state) op->on_state(failed_);
+    op->Fail(failed_);
     return;
   }
-  if (op->kind == WriteOp::Kind::kAppend) {
-    ProcessAppend(*op);
-  } else {
-    ProcessStateChange(*op);
+  switch (op->kind) {
+    case WriteOp::Kind::kAppend:
+      ProcessAppend(*op);
+      break;
+    case WriteOp::Kind::kDelete:
+    case WriteOp::Kind::kTrim:
+      ProcessStateChange(*op);
+      break;
+    case WriteOp::Kind::kGroupCommit:
+    case WriteOp::Kind::kGroupDelete:
+      ProcessGroup(*op);
+      break;
   }
 }
 
@@ -286,8 +288,14 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
       c.on_append(std::move(c.append_result));
     } else if (c.on_state) {
       c.on_state(std::move(c.state_result));
+    } else if (c.on_group) {
+      c.on_group(c.group_result);
     }
   }
+  for (auto it = tentative_groups_.begin(); it != tentative_groups_.end();) {
+    it = it->second.second == b->seq ? tentative_groups_.erase(it) : std::next(it);
+  }
+  if (b->events > 0 && options_.on_commit) options_.on_commit(id_, b->checkpoint.next_position);
   stat_batches_.fetch_add(1, std::memory_order_relaxed);
   stat_batch_bytes_.fetch_add(b->buf.size(), std::memory_order_relaxed);
   stat_events_.fetch_add(b->events, std::memory_order_relaxed);
@@ -342,9 +350,11 @@ void Shard::FailStop(const Status& cause) {
     for (Completion& c : b->completions) {
       if (c.on_append) c.on_append(failed_);
       if (c.on_state) c.on_state(failed_);
+      if (c.on_group) c.on_group(failed_);
     }
   }
   batches_.clear();
+  tentative_groups_.clear();
   for (auto& [key, k] : inflight_keys_) {
     for (AppendCallback& w : k.waiters) w(failed_);
   }

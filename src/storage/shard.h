@@ -41,18 +41,29 @@ namespace cairn {
 
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 using StateCallback = std::function<void(Result<StreamInfo>)>;
+using GroupCallback = std::function<void(Result<GroupWriteResult>)>;
 
 // A write travelling to a shard's thread. Validated by the submitter (engine.cc).
 struct WriteOp {
-  enum class Kind : uint8_t { kAppend, kDelete, kTrim };
+  enum class Kind : uint8_t { kAppend, kDelete, kTrim, kGroupCommit, kGroupDelete };
   Kind kind = Kind::kAppend;
   AppendRequest append;
   DeleteRequest del;
   TrimRequest trim;
+  GroupCursor group;  // kGroupCommit, kGroupDelete (scope canonical)
+  WatchScope group_scope;
   std::string idem_scoped_key;  // org \0 key, empty without a key
   Fingerprint fingerprint{};
   AppendCallback on_append;
   StateCallback on_state;
+  GroupCallback on_group;
+
+  // Answers whichever callback the op carries with an error.
+  void Fail(const Status& st) {
+    if (on_append) on_append(st);
+    if (on_state) on_state(st);
+    if (on_group) on_group(st);
+  }
 };
 
 // A shard's counters, as the engine reports them (cairn/engine.h).
@@ -81,8 +92,10 @@ class Shard {
   struct Completion {
     AppendCallback on_append;
     StateCallback on_state;
+    GroupCallback on_group;
     Result<AppendResult> append_result{AppendResult{}};
     Result<StreamInfo> state_result{StreamInfo{}};
+    GroupWriteResult group_result;
     std::string idem_scoped_key;  // releases the in-flight entry when done
   };
   struct Batch {
@@ -126,6 +139,9 @@ class Shard {
   void Process(std::unique_ptr<WriteOp> op);
   void ProcessAppend(WriteOp& op);
   void ProcessStateChange(WriteOp& op);
+  void ProcessGroup(WriteOp& op);
+  // A group's cursor including batches not yet durable; nullopt when none is stored.
+  Result<std::optional<uint64_t>> GroupCursorOf(const std::string& key);
   bool CheckIdempotency(WriteOp& op);
   Result<StreamHead*> GetHead(const std::string& stream);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
@@ -179,6 +195,9 @@ class Shard {
   bool write_in_flight_ = false;
   uint64_t next_batch_seq_ = 1;
   std::unordered_map<std::string, InFlightKey> inflight_keys_;
+  // Group cursors written by batches not yet indexed: key -> (cursor or nullopt when
+  // deleted, batch seq). An entry goes when the batch that wrote it last is indexed.
+  std::unordered_map<std::string, std::pair<std::optional<uint64_t>, uint64_t>> tentative_groups_;
 
   // Requests run strictly in arrival order. Before one runs, the index entries it needs
   // (stream heads, idempotency key) must be in memory: lookups that would read the disk go

@@ -51,10 +51,15 @@ void Shard::Prefetch() {
       for (const AppendClause& c : op.append.clauses) {
         if (!heads_.Contains(c.stream)) PrefetchKey(p, index::StreamKey(c.stream));
       }
-    } else {
+    } else if (op.kind == WriteOp::Kind::kDelete || op.kind == WriteOp::Kind::kTrim) {
       const std::string& stream =
           op.kind == WriteOp::Kind::kDelete ? op.del.stream : op.trim.stream;
       if (!heads_.Contains(stream)) PrefetchKey(p, index::StreamKey(stream));
+    } else {
+      PrefetchKey(p, index::GroupKey(op.group.scope, op.group.group));
+      if (op.group_scope.kind == WatchScope::Kind::kStream && !heads_.Contains(op.group.scope)) {
+        PrefetchKey(p, index::StreamKey(op.group.scope));
+      }
     }
   }
 }

@@ -267,4 +267,35 @@ Result<std::vector<std::string>> ShardReader::ListOrgs(std::string_view after,
   return out;
 }
 
+Result<std::optional<uint64_t>> ShardReader::GroupOffset(std::string_view scope,
+                                                         std::string_view group) const {
+  CAIRN_ASSIGN_OR_RETURN(auto v, index_->Get(index::GroupKey(scope, group)));
+  if (!v.has_value()) return std::optional<uint64_t>();
+  if (v->size() != 8) return Status::Corruption("index: bad group cursor");
+  return std::optional<uint64_t>(DecodeFixed64(v->data()));
+}
+
+Status ShardReader::ListGroups(std::string_view scope, size_t limit,
+                               std::vector<GroupCursor>* out) const {
+  std::string prefix(1, index::kGroupTag);
+  if (!scope.empty()) {
+    prefix.append(scope);
+    prefix.push_back('\0');
+  }
+  auto view = index_->NewView();
+  auto it = view->NewIterator();
+  for (it->Seek(prefix); it->Valid() && HasPrefix(it->key(), prefix) && out->size() < limit;
+       it->Next()) {
+    std::string_view key(it->key().data() + 1, it->key().size() - 1);
+    size_t zero = key.find('\0');
+    if (zero == std::string_view::npos || it->value().size() != 8) {
+      return Status::Corruption("index: bad group cursor entry");
+    }
+    out->push_back(GroupCursor{std::string(key.substr(zero + 1)), std::string(key.substr(0, zero)),
+                               DecodeFixed64(it->value().data())});
+  }
+  if (!it->status().ok()) return Status::IoError("index: " + it->status().ToString());
+  return Status::Ok();
+}
+
 }  // namespace cairn

@@ -25,6 +25,11 @@ class ShardReader {
                                                uint32_t count) const;
   Result<std::vector<std::string>> ListTypes(std::string_view org) const;
   Result<std::vector<std::string>> ListOrgs(std::string_view after, uint32_t count) const;
+  // A consumer group's stored cursor (nullopt when none).
+  Result<std::optional<uint64_t>> GroupOffset(std::string_view scope, std::string_view group) const;
+  // Group cursors of one scope (empty: every scope), sorted by scope then group; appends to
+  // *out until it holds `limit` entries.
+  Status ListGroups(std::string_view scope, size_t limit, std::vector<GroupCursor>* out) const;
 
  private:
   // A run's entries, or a whole record, read through the page cache and checked; read again

@@ -139,9 +139,9 @@ Status Shard::Recover() {
           // records of that same unacknowledged write. Anything beyond one write's reach
           // from here is mid-log damage.
           CAIRN_ASSIGN_OR_RETURN(uint64_t nz_end, reader->NonZeroEnd(offset));
-          bool torn_last_write = item.kind == SegmentReader::Item::Kind::kEnd &&
-                                 nz_end <= format::AlignDown(offset, format::kBlockSize) +
-                                               MaxWriteBytes(options_);
+          bool torn_last_write =
+              item.kind == SegmentReader::Item::Kind::kEnd &&
+              nz_end <= format::AlignDown(offset, format::kBlockSize) + MaxWriteBytes(options_);
           if (torn_last_write && !last) {
             CAIRN_ASSIGN_OR_RETURN(torn_last_write, NoRecordsFrom(fs, *segments_, ids, i + 1));
           }
@@ -198,6 +198,12 @@ Status Shard::Recover() {
         for (const ClauseView& c : view->clauses) {
           next_stream_id_ = std::max(next_stream_id_, c.stream_id + 1);
         }
+      } else if (item.header.type == format::RecordType::kGroupCursor) {
+        auto view = DecodeGroupCursorRecord(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        IndexGroupCursorRecord(*view, &wb);
       } else {
         auto view = DecodeStreamStateRecord(item.bytes);
         if (!view.ok()) {

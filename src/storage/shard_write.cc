@@ -263,3 +263,67 @@ Status Shard::StartSegment() {
 }
 
 }  // namespace cairn
+
+namespace cairn {
+
+Result<std::optional<uint64_t>> Shard::GroupCursorOf(const std::string& key) {
+  auto it = tentative_groups_.find(key);
+  if (it != tentative_groups_.end()) return it->second.first;
+  CAIRN_ASSIGN_OR_RETURN(auto v, IndexGet(key));
+  if (!v.has_value()) return std::optional<uint64_t>();
+  if (v->size() != 8) return Status::Corruption("index: bad group cursor");
+  return std::optional<uint64_t>(DecodeFixed64(v->data()));
+}
+
+void Shard::ProcessGroup(WriteOp& op) {
+  const bool commit = op.kind == WriteOp::Kind::kGroupCommit;
+  const GroupCursor& g = op.group;
+  const std::string key = index::GroupKey(g.scope, g.group);
+  auto stored = GroupCursorOf(key);
+  if (!stored.ok()) return op.on_group(stored.status());
+  GroupWriteResult result;
+  result.existed = stored->has_value();
+  result.cursor = stored->value_or(0);
+  // Nothing to write: a commit that would not move the cursor forward, or a delete of a
+  // cursor that is not there. Answered at once when what it reports is already durable.
+  const bool noop = commit ? (result.existed && g.cursor <= result.cursor) : !result.existed;
+  const bool durable = tentative_groups_.count(key) == 0;
+  if (noop && durable) return op.on_group(result);
+  if (commit && !noop) {
+    uint64_t end = next_position_ - 1;
+    if (op.group_scope.kind == WatchScope::Kind::kStream) {
+      auto h = GetHead(g.scope);
+      if (!h.ok()) return op.on_group(h.status());
+      end = (*h)->version;
+    }
+    if (g.cursor > end) {
+      return op.on_group(Status::Invalid("cursor " + std::to_string(g.cursor) +
+                                         " is beyond the end of scope " + g.scope + " (" +
+                                         std::to_string(end) + ")"));
+    }
+    result.cursor = g.cursor;
+  }
+  // A no-op whose answer is still in flight rewrites the stored value, so its reply
+  // waits for that value to be durable.
+  GroupCursorView view{g.group, g.scope, result.cursor, !commit};
+  uint64_t record_bytes = format::AlignUp(
+      format::kRecordHeaderSize + 4 + g.group.size() + g.scope.size() + 9, format::kRecordAlign);
+  auto batch_or = BatchWithRoom(record_bytes);
+  if (!batch_or.ok()) {
+    FailStop(batch_or.status());
+    return op.on_group(failed_);
+  }
+  Batch* batch = *batch_or;
+  AppendGroupCursorRecord(&batch->buf, next_position_, NextTimestamp(), view);
+  batch->logical_size = batch->buf.size();
+  segment_end_ = batch->file_offset + batch->logical_size;
+  IndexGroupCursorRecord(view, &batch->index);
+  tentative_groups_[key] = {commit ? std::optional<uint64_t>(result.cursor) : std::nullopt,
+                            batch->seq};
+  Completion done;
+  done.on_group = std::move(op.on_group);
+  done.group_result = result;
+  batch->completions.push_back(std::move(done));
+}
+
+}  // namespace cairn
