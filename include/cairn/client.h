@@ -14,11 +14,14 @@
 // later call fails with the same status.
 
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cairn/resp_reply_parser.h"
@@ -41,7 +44,9 @@ struct ConnectionOptions {
 };
 
 // One TCP connection speaking RESP. Requests may be pipelined: Queue any number, then
-// ReadReply once per request, in order. Server push frames (RESP3 `>`) are skipped.
+// ReadReply once per request, in order. Server push frames (RESP3 `>`, e.g. a watch's events)
+// may arrive between replies: ReadReply sets them aside, in arrival order, and NextPush hands
+// them out. Set-aside pushes are held in memory until NextPush takes them.
 //
 // Owner: one thread at a time; not thread-safe. Closed on destruction.
 class Connection {
@@ -74,6 +79,19 @@ class Connection {
   // Requests queued or sent whose replies have not been read.
   size_t pending() const { return pending_; }
 
+  // The oldest push frame: one set aside by ReadReply, or else the next to arrive within
+  // timeout_ms. nullopt when none came in time or a signal interrupted the wait (the
+  // connection stays usable). Needs every reply read (pending() == 0): a reply arriving here
+  // breaks the contract (kCorruption).
+  Result<std::optional<RespValue>> NextPush(uint32_t timeout_ms);
+  // Push frames set aside and not yet taken by NextPush.
+  size_t pushes_buffered() const { return pushes_.size(); }
+  // Drops the set-aside push frames for which `drop` is true; the others keep their order.
+  template <typename P>
+  void DropPushes(P drop) {
+    std::erase_if(pushes_, drop);
+  }
+
   // Queue + ReadReply. Pending replies of earlier requests must have been read.
   Result<RespValue> Call(std::span<const std::string_view> args);
   Result<RespValue> Call(std::initializer_list<std::string_view> args) {
@@ -86,6 +104,8 @@ class Connection {
   // Waits for `events` (POLLIN/POLLOUT); kUnavailable on timeout or a dead socket.
   Status Wait(short events, short* revents);
   Status ReceiveSome();
+  // The next complete value from the parser's buffered bytes; false when it needs more.
+  Result<bool> Parse(RespValue* v);
   Status Break(Status s);
 
   int fd_ = -1;
@@ -96,7 +116,36 @@ class Connection {
   size_t out_offset_ = 0;
   size_t pending_ = 0;
   ReplyParser parser_;
+  std::deque<RespValue> pushes_;
   Status status_;
+};
+
+// EWATCH: the events of a scope, in order, then live as they commit.
+struct WatchRequest {
+  std::string scope;               // org/type/id, org/type, org or #<shard>
+  std::optional<uint64_t> from;    // exclusive: the last cursor seen (0: from the beginning)
+  bool live = false;               // only events committed after the watch starts
+  std::vector<std::string> types;  // empty: all
+  std::string group;               // not empty: start after this group's committed cursor
+};
+
+// One push frame of a watch. The cursor is the event's version for a stream scope, its
+// position otherwise; for kLive, where a resumption would start (every event before it sent).
+struct WatchFrame {
+  enum class Kind : uint8_t { kEvent, kLive };
+  Kind kind = Kind::kEvent;
+  uint64_t subscription = 0;
+  uint64_t cursor = 0;
+  RecordedEvent event;  // kEvent only
+  bool operator==(const WatchFrame&) const = default;
+};
+
+// A consumer group's committed cursor for one scope (EGROUP).
+struct GroupCursor {
+  std::string group;
+  std::string scope;
+  uint64_t cursor = 0;
+  bool operator==(const GroupCursor&) const = default;
 };
 
 // The typed client: one method per command of the contract, over one Connection. Owner: one
@@ -134,6 +183,25 @@ class Client {
   Result<StreamInfo> Trim(const TrimRequest& request);
   Status Ping();
 
+  // EWATCH (RESP3 only): starts a subscription on this connection and returns its id. Its
+  // frames come from NextWatchFrame; other commands may be sent meanwhile.
+  Result<uint64_t> Watch(const WatchRequest& request);
+  // EUNWATCH: no frame of `subscription` comes after this returns (frames of it already set
+  // aside are dropped).
+  Status Unwatch(uint64_t subscription);
+  // The next frame of any of this client's subscriptions, waiting at most timeout_ms; nullopt
+  // when none came in time or a signal interrupted the wait.
+  Result<std::optional<WatchFrame>> NextWatchFrame(uint32_t timeout_ms);
+
+  // EGROUP COMMIT: the stored cursor (forward only, so possibly higher than `cursor`).
+  Result<uint64_t> GroupCommit(std::string_view group, std::string_view scope, uint64_t cursor);
+  // EGROUP OFFSET: the stored cursor, 0 when none.
+  Result<uint64_t> GroupOffset(std::string_view group, std::string_view scope);
+  // EGROUP LIST: every group's cursors, or those of one scope; sorted by scope, then group.
+  Result<std::vector<GroupCursor>> GroupList(std::string_view scope = {});
+  // EGROUP DELETE: true when a cursor was deleted.
+  Result<bool> GroupDelete(std::string_view group, std::string_view scope);
+
   Connection& connection() { return *connection_; }
 
  private:
@@ -141,6 +209,8 @@ class Client {
   Result<RespValue> Call(std::span<const std::string_view> args);
 
   std::unique_ptr<Connection> connection_;
+  // Open subscriptions: id -> whether the scope is a stream (cursors are versions).
+  std::unordered_map<uint64_t, bool> subscriptions_;
 };
 
 // Maps a RESP error line ("CODE message") to a Status. INVALID, TOOLARGE, CONFLICT, DELETED,

@@ -3,8 +3,10 @@
 
 #include "cairn/client.h"
 
+#include <algorithm>
 #include <charconv>
 #include <list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,18 @@ class Args {
       owned_.push_back(e.ToString());
       args_.push_back(owned_.back());
     }
+  }
+  // "NAME value" when the value is given.
+  void AddNumberOption(std::string_view name, const std::optional<uint64_t>& v) {
+    if (!v) return;
+    Add(name);
+    AddNumber(*v);
+  }
+  // "NAME a,b,c" when the list is not empty.
+  void AddListOption(std::string_view name, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    Add(name);
+    AddJoined(items);
   }
   void AddJoined(const std::vector<std::string>& items) {
     std::string s;
@@ -129,16 +143,10 @@ Result<ReadResult> Client::Read(const ReadRequest& request, bool with_hash) {
   Args a;
   a.Add("EREAD");
   a.Add(request.stream);
-  if (request.from) {
-    a.Add("FROM");
-    a.AddNumber(*request.from);
-  }
+  a.AddNumberOption("FROM", request.from);
   a.Add("COUNT");
   a.AddNumber(request.count);
-  if (!request.types.empty()) {
-    a.Add("TYPES");
-    a.AddJoined(request.types);
-  }
+  a.AddListOption("TYPES", request.types);
   if (request.backward) a.Add("BACKWARD");
   if (with_hash) a.Add("WITHHASH");
   auto r = Call(a.span());
@@ -154,10 +162,7 @@ Result<ScanResult> Client::Scan(const ScanRequest& request, bool with_hash) {
   a.AddNumber(request.from);
   a.Add("COUNT");
   a.AddNumber(request.count);
-  if (!request.types.empty()) {
-    a.Add("TYPES");
-    a.AddJoined(request.types);
-  }
+  a.AddListOption("TYPES", request.types);
   if (with_hash) a.Add("WITHHASH");
   auto r = Call(a.span());
   if (!r.ok()) return r.status();
@@ -228,6 +233,91 @@ Status Client::Ping() {
   if (!r->IsString())
     return Status::Corruption("PING answered with a " + std::string(RespTypeName(r->type)));
   return Status::Ok();
+}
+
+namespace {
+
+// A stream scope is org/type/id; org, org/type and #<shard> scopes count positions.
+bool IsStreamScope(std::string_view scope) {
+  return !scope.starts_with('#') && std::count(scope.begin(), scope.end(), '/') == 2;
+}
+
+}  // namespace
+
+Result<uint64_t> Client::Watch(const WatchRequest& request) {
+  Args a;
+  a.Add("EWATCH");
+  a.Add(request.scope);
+  a.AddNumberOption("FROM", request.from);
+  if (request.live) a.Add("LIVE");
+  a.AddListOption("TYPES", request.types);
+  if (!request.group.empty()) {
+    a.Add("GROUP");
+    a.Add(request.group);
+  }
+  auto r = Call(a.span());
+  if (!r.ok()) return r.status();
+  auto id = DecodeUint(*r, "EWATCH reply");
+  if (id.ok()) subscriptions_[*id] = IsStreamScope(request.scope);
+  return id;
+}
+
+Status Client::Unwatch(uint64_t subscription) {
+  Args a;
+  a.Add("EUNWATCH");
+  a.AddNumber(subscription);
+  auto r = Call(a.span());
+  if (!r.ok()) return r.status();
+  subscriptions_.erase(subscription);
+  // Frames set aside before the reply: the subscription's are of no use now.
+  connection_->DropPushes([subscription](const RespValue& v) {
+    return v.elements.size() == 3 && v.elements[1].type == RespType::kInteger &&
+           static_cast<uint64_t>(v.elements[1].integer) == subscription;
+  });
+  return Status::Ok();
+}
+
+Result<std::optional<WatchFrame>> Client::NextWatchFrame(uint32_t timeout_ms) {
+  auto push = connection_->NextPush(timeout_ms);
+  if (!push.ok()) return push.status();
+  if (!push->has_value()) return std::optional<WatchFrame>();
+  auto f = DecodeWatchFrame(**push, subscriptions_);
+  if (!f.ok()) return f.status();
+  return std::optional<WatchFrame>(std::move(f).value());
+}
+
+Result<uint64_t> Client::GroupCommit(std::string_view group, std::string_view scope,
+                                     uint64_t cursor) {
+  Args a;
+  a.Add("EGROUP");
+  a.Add("COMMIT");
+  a.Add(group);
+  a.Add(scope);
+  a.AddNumber(cursor);
+  auto r = Call(a.span());
+  if (!r.ok()) return r.status();
+  return DecodeUint(*r, "EGROUP COMMIT reply");
+}
+
+Result<uint64_t> Client::GroupOffset(std::string_view group, std::string_view scope) {
+  const std::string_view args[] = {"EGROUP", "OFFSET", group, scope};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return DecodeUint(*r, "EGROUP OFFSET reply");
+}
+
+Result<std::vector<GroupCursor>> Client::GroupList(std::string_view scope) {
+  const std::string_view args[] = {"EGROUP", "LIST", scope};
+  auto r = Call(std::span<const std::string_view>(args, scope.empty() ? 2 : 3));
+  if (!r.ok()) return r.status();
+  return DecodeGroupList(*r);
+}
+
+Result<bool> Client::GroupDelete(std::string_view group, std::string_view scope) {
+  const std::string_view args[] = {"EGROUP", "DELETE", group, scope};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return DecodeFlag(*r, "EGROUP DELETE reply");
 }
 
 }  // namespace cairn::client

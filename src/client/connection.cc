@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "cairn/client.h"
@@ -165,22 +167,60 @@ Status Connection::Flush() {
   return Status::Ok();
 }
 
+Result<bool> Connection::Parse(RespValue* v) {
+  auto r = parser_.Next(v);
+  if (!r.ok()) return Break(Status::Corruption(r.status().message()));
+  return *r;
+}
+
 Result<RespValue> Connection::ReadReply() {
   if (!status_.ok()) return status_;
   if (pending_ == 0) return Status::Invalid("ReadReply without a request in flight");
   CAIRN_RETURN_IF_ERROR(Flush());
   RespValue v;
   while (true) {
-    auto r = parser_.Next(&v);
-    if (!r.ok()) return Break(Status::Corruption(r.status().message()));
+    auto r = Parse(&v);
+    if (!r.ok()) return r.status();
     if (*r) {
-      if (v.type == RespType::kPush) continue;  // out-of-band (watch frames): not a reply
+      if (v.type == RespType::kPush) {  // out of band (a watch's frames): not a reply
+        pushes_.push_back(std::move(v));
+        continue;
+      }
       --pending_;
       return v;
     }
     short revents = 0;
     CAIRN_RETURN_IF_ERROR(Wait(POLLIN, &revents));
     CAIRN_RETURN_IF_ERROR(ReceiveSome());
+  }
+}
+
+Result<std::optional<RespValue>> Connection::NextPush(uint32_t timeout_ms) {
+  if (!pushes_.empty()) {
+    RespValue v = std::move(pushes_.front());
+    pushes_.pop_front();
+    return std::optional<RespValue>(std::move(v));
+  }
+  if (!status_.ok()) return status_;
+  if (pending_ != 0) return Status::Invalid("NextPush with replies of earlier requests unread");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  RespValue v;
+  while (true) {
+    auto r = Parse(&v);
+    if (!r.ok()) return r.status();
+    if (*r) {
+      if (v.type == RespType::kPush) return std::optional<RespValue>(std::move(v));
+      return Break(Status::Corruption("a reply (" + std::string(RespTypeName(v.type)) +
+                                      ") arrived with no request in flight"));
+    }
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::optional<RespValue>();
+    pollfd p{fd_, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
+    if (n < 0 && errno == EINTR) return std::optional<RespValue>();  // the caller checks why
+    if (n < 0) return Break(Status::Unavailable("poll: " + ErrnoText(errno)));
+    if (n > 0) CAIRN_RETURN_IF_ERROR(ReceiveSome());
   }
 }
 

@@ -261,4 +261,69 @@ Result<std::vector<std::string>> DecodeStrings(const RespValue& v) {
   return out;
 }
 
+Result<uint64_t> DecodeUint(const RespValue& v, std::string_view what) {
+  if (v.type != RespType::kInteger || v.integer < 0) return Bad(what, "", &v);
+  return static_cast<uint64_t>(v.integer);
+}
+
+Result<bool> DecodeFlag(const RespValue& v, std::string_view what) {
+  if ((v.type != RespType::kInteger && v.type != RespType::kBoolean) ||
+      (v.integer != 0 && v.integer != 1)) {
+    return Bad(what, "", &v);
+  }
+  return v.integer == 1;
+}
+
+Result<std::vector<GroupCursor>> DecodeGroupList(const RespValue& v) {
+  if (v.type != RespType::kArray && v.type != RespType::kSet) {
+    return Bad("EGROUP LIST reply", "", &v);
+  }
+  std::vector<GroupCursor> out;
+  out.reserve(v.elements.size());
+  for (const RespValue& e : v.elements) {
+    MapReader m(e, "EGROUP LIST entry");
+    GroupCursor g;
+    m.String("group", &g.group);
+    m.String("scope", &g.scope);
+    m.Uint("cursor", &g.cursor);
+    if (!m.status().ok()) return m.status();
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Result<WatchFrame> DecodeWatchFrame(const RespValue& v,
+                                    const std::unordered_map<uint64_t, bool>& stream_scopes) {
+  constexpr std::string_view kWhat = "watch frame";
+  if (v.type != RespType::kPush || v.elements.size() != 3) return Bad(kWhat, "", &v);
+  const RespValue& kind = v.elements[0];
+  WatchFrame f;
+  if (kind.IsString() && kind.str == "event") {
+    f.kind = WatchFrame::Kind::kEvent;
+  } else if (kind.IsString() && kind.str == "live") {
+    f.kind = WatchFrame::Kind::kLive;
+  } else {
+    return Bad(kWhat, "kind", &kind);
+  }
+  auto id = DecodeUint(v.elements[1], "watch frame subscription id");
+  if (!id.ok()) return id.status();
+  f.subscription = *id;
+  auto scope = stream_scopes.find(f.subscription);
+  if (scope == stream_scopes.end()) {
+    return Status::Corruption("watch frame of subscription " + std::to_string(f.subscription) +
+                              ", which is not open");
+  }
+  if (f.kind == WatchFrame::Kind::kLive) {
+    auto cursor = DecodeUint(v.elements[2], "live frame cursor");
+    if (!cursor.ok()) return cursor.status();
+    f.cursor = *cursor;
+    return f;
+  }
+  auto e = DecodeEvent(v.elements[2]);
+  if (!e.ok()) return e.status();
+  f.event = std::move(e).value();
+  f.cursor = scope->second ? f.event.version : f.event.position;
+  return f;
+}
+
 }  // namespace cairn::client

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/resp_reply_parser.h"
+#include "client/tests/sample_event.h"
 #include "protocol/resp/reply_format.h"
 
 namespace cairn::client {
@@ -23,23 +24,6 @@ RespValue Written(int protocol, F write) {
   EXPECT_TRUE(r.ok() && *r) << bytes;
   EXPECT_EQ(p.buffered(), 0u);
   return v;
-}
-
-RecordedEvent Event(uint64_t version, bool with_hash) {
-  RecordedEvent e;
-  e.stream = "acme/account/42";
-  e.version = version;
-  e.shard = 3;
-  e.position = 100 + version;
-  e.id = *Uuid::Parse("0190f4a2-7c1e-7d3a-9b2c-123456789abc");
-  e.type = "Deposited";
-  e.timestamp_ms = 1764072000123;
-  e.data = std::string("{\"amount\":5}\0\r\n", 15);
-  e.metadata = version % 2 ? "" : "{\"by\":\"ann\"}";
-  if (with_hash) {
-    for (size_t i = 0; i < e.hash.size(); ++i) e.hash[i] = static_cast<uint8_t>(i * 7 + version);
-  }
-  return e;
 }
 
 class DecoderTest : public ::testing::TestWithParam<int> {};
@@ -67,7 +51,7 @@ TEST_P(DecoderTest, Append) {
 TEST_P(DecoderTest, ReadAndScan) {
   for (bool with_hash : {false, true}) {
     ReadResult r;
-    r.events = {Event(1, with_hash), Event(2, with_hash)};
+    r.events = {SampleEvent(1, with_hash), SampleEvent(2, with_hash)};
     r.next = 3;
     r.version = 9;
     auto got = DecodeRead(Written(GetParam(), [&](auto& w) { resp::WriteRead(w, r, with_hash); }));
@@ -84,7 +68,7 @@ TEST_P(DecoderTest, ReadAndScan) {
     EXPECT_FALSE(got->next.has_value());
 
     ScanResult s;
-    s.events = {Event(5, with_hash)};
+    s.events = {SampleEvent(5, with_hash)};
     s.next = 106;
     s.shard = 3;
     auto scan = DecodeScan(Written(GetParam(), [&](auto& w) { resp::WriteScan(w, s, with_hash); }));
