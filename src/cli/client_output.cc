@@ -5,6 +5,7 @@
 
 #include "cairn/client.h"
 #include "protocol/http/encoding.h"
+#include "protocol/http/json_writer.h"
 #include "protocol/resp/reply_format.h"
 #include "server/http_replies.h"
 
@@ -24,6 +25,28 @@ std::string Printable(std::string_view bytes) {
   }
   if (printable) return std::string(bytes);
   return "(" + std::to_string(bytes.size()) + " bytes, base64) " + http::Base64Encode(bytes);
+}
+
+// One event as the HTTP API writes it: JsonRead of a one-event result less what JsonRead
+// writes around an empty one (`{"events":[` before the event, the rest after it).
+std::string JsonEvent(const RecordedEvent& e) {
+  static const std::string empty = server::JsonRead(ReadResult{}, false);
+  static const size_t prefix = empty.find('[') + 1;
+  ReadResult r;
+  r.events.push_back(e);
+  const std::string full = server::JsonRead(r, false);
+  return full.substr(prefix, full.size() - empty.size());
+}
+
+void GroupJson(http::JsonWriter& j, const client::GroupCursor& g) {
+  j.BeginObject();
+  j.Key("group");
+  j.String(g.group);
+  j.Key("scope");
+  j.String(g.scope);
+  j.Key("cursor");
+  j.Uint(g.cursor);
+  j.EndObject();
 }
 
 void PrintEvent(const RecordedEvent& e, bool with_hash) {
@@ -119,6 +142,70 @@ void PrintStreams(const ListStreamsResult& r, std::string_view scope, bool json)
 void PrintStrings(const std::vector<std::string>& items, bool json) {
   if (json) return Out(server::JsonStrings(items));
   for (const std::string& s : items) std::printf("%s\n", s.c_str());
+}
+
+void PrintWatchEvent(const RecordedEvent& e, bool json) {
+  if (json) {
+    std::string line = JsonEvent(e);
+    line.push_back('\n');
+    Out(line);
+  } else {
+    std::printf("%s #%llu  %s  %s  position %llu  %s", e.stream.c_str(),
+                static_cast<unsigned long long>(e.version), e.type.c_str(),
+                Time(e.timestamp_ms).c_str(), static_cast<unsigned long long>(e.position),
+                Printable(e.data).c_str());
+    if (!e.metadata.empty()) std::printf("  meta %s", Printable(e.metadata).c_str());
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
+void PrintWatchLive(uint64_t cursor, bool json) {
+  if (json) {
+    std::printf("{\"live\":%llu}\n", static_cast<unsigned long long>(cursor));
+    std::fflush(stdout);
+  } else {
+    std::fprintf(stderr, "-- live: caught up at cursor %llu\n",
+                 static_cast<unsigned long long>(cursor));
+  }
+}
+
+void PrintGroupCursor(const client::GroupCursor& g, bool json) {
+  if (!json) {
+    std::printf("%s\t%s\t%llu\n", g.group.c_str(), g.scope.c_str(),
+                static_cast<unsigned long long>(g.cursor));
+    return;
+  }
+  std::string out;
+  http::JsonWriter j(&out);
+  GroupJson(j, g);
+  out.push_back('\n');
+  Out(out);
+}
+
+void PrintGroupList(const std::vector<client::GroupCursor>& groups, bool json) {
+  if (!json) {
+    for (const client::GroupCursor& g : groups) PrintGroupCursor(g, false);
+    return;
+  }
+  std::string out;
+  http::JsonWriter j(&out);
+  j.BeginObject();
+  j.Key("groups");
+  j.BeginArray();
+  for (const client::GroupCursor& g : groups) GroupJson(j, g);
+  j.EndArray();
+  j.EndObject();
+  out.push_back('\n');
+  Out(out);
+}
+
+void PrintGroupDeleted(bool deleted, bool json) {
+  if (json) {
+    std::printf("{\"deleted\":%s}\n", deleted ? "true" : "false");
+  } else {
+    std::printf("%s\n", deleted ? "deleted" : "none: the group had no cursor for the scope");
+  }
 }
 
 }  // namespace cairn::cli

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/client.h"
 #include "cairn/status.h"
 #include "cairn/types.h"
 
@@ -32,5 +33,15 @@ void PrintScan(const ScanResult& r, bool json, bool with_hash);
 void PrintInfo(const StreamInfo& info, bool json);
 void PrintStreams(const ListStreamsResult& r, std::string_view scope, bool json);
 void PrintStrings(const std::vector<std::string>& items, bool json);
+
+// `cairn watch`: one line per event (with --json, the event object of the HTTP API); the
+// live frame on stderr, or as {"live":cursor} on stdout with --json. Flushes stdout.
+void PrintWatchEvent(const RecordedEvent& e, bool json);
+void PrintWatchLive(uint64_t cursor, bool json);
+// `cairn group`: a cursor as "GROUP SCOPE CURSOR" (tab-separated) or {"group","scope","cursor"};
+// a list as such lines or {"groups":[...]}; a deletion as deleted/none or {"deleted":bool}.
+void PrintGroupCursor(const client::GroupCursor& g, bool json);
+void PrintGroupList(const std::vector<client::GroupCursor>& groups, bool json);
+void PrintGroupDeleted(bool deleted, bool json);
 
 }  // namespace cairn::cli

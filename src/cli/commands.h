@@ -18,7 +18,7 @@ Command AddInitCommand(CLI::App* app);
 Command AddVerifyCommand(CLI::App* app);
 
 // The client subcommands (append, read, scan, info, streams, types, orgs, delete, trim,
-// ping): one wire command each, against a running server (docs/reference/cli.md).
+// ping, watch, group): wire commands against a running server (docs/reference/cli.md).
 std::vector<Command> AddClientCommands(CLI::App* app);
 
 // `cairn bench`: the load generator.
