@@ -37,6 +37,10 @@ Status ValidateEventType(std::string_view type) {
   return CheckName("event type", type, kMaxEventTypeBytes, true);
 }
 
+Status ValidateGroupName(std::string_view group) {
+  return CheckName("group name", group, kMaxEventTypeBytes, true);
+}
+
 Status ValidateIdempotencyKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxIdempotencyKeyBytes) {
     return Status::Invalid("idempotency key must be 1-" + std::to_string(kMaxIdempotencyKeyBytes) +

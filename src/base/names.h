@@ -21,6 +21,8 @@ Result<StreamName> ParseStreamName(std::string_view stream);
 Status ValidateOrg(std::string_view org);
 Status ValidateStreamType(std::string_view type);
 Status ValidateEventType(std::string_view type);
+// Consumer group names follow the event type rule.
+Status ValidateGroupName(std::string_view group);
 Status ValidateIdempotencyKey(std::string_view key);
 
 }  // namespace cairn

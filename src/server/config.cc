@@ -55,6 +55,11 @@ const std::vector<SettingInfo>& Settings() {
       {"max_output_bytes", "Unsent reply bytes per connection before reading pauses"},
       {"max_queued_per_shard", "Writes queued per shard before BUSY"},
       {"max_queued_reads", "Reads queued before BUSY"},
+      {"max_watchers", "Live watches on the node before EWATCH answers BUSY"},
+      {"max_watchers_per_connection", "Live watches per connection before EWATCH answers BUSY"},
+      {"watch_buffer_bytes", "Unsent frame bytes per watcher before pushing pauses"},
+      {"watch_heartbeat_s",
+       "Seconds without a frame before a server-sent event stream gets a heartbeat"},
       {"idempotency_window_s", "How long idempotency keys are remembered"},
       {"segment_size", "Log segment size when creating"},
       {"max_event_bytes", "Largest event data"},
@@ -135,6 +140,14 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->max_pipeline, 1, 1u << 20);
   } else if (name == "max_output_bytes") {
     return SetSize(name, v, &c->max_output_bytes, 4096);
+  } else if (name == "max_watchers") {
+    return SetUint(name, v, &c->max_watchers, 1, 1u << 24);
+  } else if (name == "max_watchers_per_connection") {
+    return SetUint(name, v, &c->max_watchers_per_connection, 1, 1u << 16);
+  } else if (name == "watch_heartbeat_s") {
+    return SetUint(name, v, &c->watch_heartbeat_s, 1, 3600);
+  } else if (name == "watch_buffer_bytes") {
+    return SetSize(name, v, &c->watch_buffer_bytes, 4096);
   } else if (name == "max_queued_per_shard") {
     return SetUint(name, v, &c->max_queued_per_shard, 16, 1u << 24);
   } else if (name == "max_queued_reads") {

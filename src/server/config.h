@@ -31,6 +31,11 @@ struct ServerConfig {
   uint64_t max_output_bytes = 16ull << 20;  // unsent reply bytes before reading pauses
   uint32_t max_queued_per_shard = 1u << 16;
   uint32_t max_queued_reads = 4096;
+  uint32_t max_watchers = 10000;  // live watches on the node
+  uint32_t max_watchers_per_connection = 64;
+  uint64_t watch_buffer_bytes = 1ull << 20;
+  uint32_t watch_heartbeat_s = 15;  // server-sent events: a comment line when this quiet  // unsent
+                                    // frames per watcher before it pauses
   uint64_t idempotency_window_s = 24 * 3600;
   uint64_t segment_size_bytes = 256ull << 20;
   uint32_t max_event_bytes = 1u << 20;

@@ -6,7 +6,9 @@
 #include <cerrno>
 
 #include "base/assert.h"
+#include "server/server.h"
 #include "server/sessions.h"
+#include "server/watch.h"
 #include "server/worker.h"
 
 namespace cairn::server {
@@ -51,6 +53,20 @@ void Connection::OnRecv(int result, uint32_t flags) {
     worker_->metrics().bytes_in.fetch_add(static_cast<uint64_t>(result), std::memory_order_relaxed);
     last_active_ms_ = worker_->now_ms();
     bool can_process = !closing_ && !paused_ && !reading_stopped_ && !close_after_replies_;
+    if (streaming_) {
+      // A server-sent event stream takes no more requests: input is read and dropped so a
+      // close from the client is still seen.
+      worker_->buffers().Recycle(flags);
+      if (flags & IORING_CQE_F_MORE) return;
+      recv_armed_ = false;
+      if (result == 0 || (result < 0 && result != -ENOBUFS)) {
+        Close();
+      } else if (!closing_) {
+        ArmRecv();
+      }
+      Unref();
+      return;
+    }
     if (in_.empty() && can_process) {
       std::string_view rest;
       Process(data, &rest);  // straight from the kernel's buffer: no copy
@@ -86,7 +102,8 @@ void Connection::OnRecv(int result, uint32_t flags) {
 void Connection::Process(std::string_view data, std::string_view* rest) {
   size_t off = 0;
   need_bytes_ = 0;
-  while (off < data.size() && !closing_ && !close_after_replies_ && !reading_stopped_) {
+  while (off < data.size() && !closing_ && !close_after_replies_ && !reading_stopped_ &&
+         !streaming_) {
     if (ShouldPause()) {
       paused_ = true;
       break;
@@ -154,9 +171,82 @@ void Connection::OpDone(OpKind kind) {
 void Connection::FlushSlots() {
   while (!slots_.empty() && slots_.front().ready) {
     out_.append(slots_.front().bytes);
+    std::shared_ptr<Watcher> arms = std::move(slots_.front().arms);
     slots_.pop_front();
     ++slot_base_;
+    if (arms) Arm(arms);
   }
+}
+
+void Connection::AddWatcher(std::shared_ptr<Watcher> w) {
+  watchers_.push_back(w);
+  if (slots_.empty()) {
+    Arm(w);  // its reply is already in out_
+  } else {
+    slots_.back().arms = w;
+  }
+}
+
+void Connection::Arm(const std::shared_ptr<Watcher>& w) {
+  w->armed = true;
+  if (!w->held.empty() && !w->cancelled.load(std::memory_order_relaxed)) {
+    std::string held = std::move(w->held);
+    AppendPush(w, held);
+  }
+}
+
+bool Connection::RemoveWatcher(uint64_t id) {
+  for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
+    if ((*it)->id != id) continue;
+    (*it)->cancelled.store(true, std::memory_order_release);
+    (*it)->held.clear();
+    worker_->server().watches().Release();
+    worker_->server().watches().hub((*it)->spec.scope.shard).Wake();
+    watchers_.erase(it);
+    return true;
+  }
+  return false;
+}
+
+void Connection::CancelWatchers() {
+  for (auto& w : watchers_) {
+    w->cancelled.store(true, std::memory_order_release);
+    worker_->server().watches().Release();
+    worker_->server().watches().hub(w->spec.scope.shard).Wake();
+  }
+  watchers_.clear();
+  marks_out_.clear();
+  marks_sending_.clear();
+}
+
+void Connection::DeliverPush(const std::shared_ptr<Watcher>& w, std::string bytes) {
+  if (closing_) return;
+  if (!w->armed) {
+    w->held.append(bytes);
+    return;
+  }
+  AppendPush(w, bytes);
+  StartSend();
+}
+
+void Connection::AppendPush(const std::shared_ptr<Watcher>& w, std::string_view bytes) {
+  out_.append(bytes);
+  marks_out_.push_back(PushMark{w, bytes.size()});
+}
+
+void Connection::ReleasePushes() {
+  if (marks_sending_.empty()) return;
+  Watches& watches = worker_->server().watches();
+  const int64_t low_water = static_cast<int64_t>(watches.limits().buffer_bytes / 2);
+  for (PushMark& m : marks_sending_) {
+    int64_t left =
+        m.w->unsent.fetch_sub(static_cast<int64_t>(m.bytes)) - static_cast<int64_t>(m.bytes);
+    if (left <= low_water && m.w->paused.load(std::memory_order_seq_cst) &&
+        !m.w->cancelled.load(std::memory_order_relaxed) && m.w->paused.exchange(false)) {
+      watches.hub(m.w->spec.scope.shard).Resume(m.w);
+    }
+  }
+  marks_sending_.clear();
 }
 
 void Connection::StartSend() {
@@ -167,6 +257,7 @@ void Connection::StartSend() {
   }
   sending_.swap(out_);
   out_.clear();
+  marks_sending_.swap(marks_out_);
   sent_ = 0;
   send_in_flight_ = true;
   io_uring_sqe* sqe = worker_->reactor().Sqe();
@@ -191,6 +282,7 @@ void Connection::OnSent(int result) {
     return;  // the reference stays with the send
   }
   send_in_flight_ = false;
+  ReleasePushes();
   if (sending_.capacity() > kKeepBufferBytes) {
     std::string().swap(sending_);
   } else {
@@ -216,6 +308,7 @@ void Connection::StopReading() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  CancelWatchers();
   ::shutdown(fd_, SHUT_RDWR);  // ends the receive and any send; their completions unref
   worker_->OnClosing(this);
   Unref();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 namespace cairn::server {
 
 class Worker;
+class Watcher;
 
 enum class Protocol : uint8_t { kResp, kHttp };
 
@@ -62,6 +64,17 @@ class Connection {
   // The engine work of one request completed; starts what waited for it.
   void OpDone(OpKind kind);
 
+  // Live watches. AddWatcher registers `w` as announced by the reply written just before
+  // (SyncReply): its frames go out only after that reply. DeliverPush takes a hub's frames.
+  void AddWatcher(std::shared_ptr<Watcher> w);
+  bool RemoveWatcher(uint64_t id);  // EUNWATCH: no frame of it follows
+  void DeliverPush(const std::shared_ptr<Watcher>& w, std::string bytes);
+  size_t watcher_count() const { return watchers_.size(); }
+  uint64_t NextWatchId() { return ++last_watch_id_; }
+  // HTTP server-sent events: the response runs until the connection closes; input is ignored.
+  void BeginStreaming() { streaming_ = true; }
+  bool streaming() const { return streaming_; }
+
   void Ref() { ++refs_; }
   void Unref();
 
@@ -70,6 +83,8 @@ class Connection {
   uint64_t id() const { return id_; }
   bool closed() const { return closing_; }
   bool idle() const { return slots_.empty() && out_.empty() && !send_in_flight_; }
+  // Idle for the idle timeout: no request or reply pending and nothing watched.
+  bool quiet() const { return idle() && watchers_.empty() && !streaming_; }
   uint64_t last_active_ms() const { return last_active_ms_; }
 
   // Session state, set by the protocol handlers.
@@ -96,6 +111,12 @@ class Connection {
   struct Slot {
     bool ready = false;
     std::string bytes;
+    std::shared_ptr<Watcher> arms;  // a watch this reply announces
+  };
+  // Frame bytes of a watcher in out_ or sending_, released from its count once sent.
+  struct PushMark {
+    std::shared_ptr<Watcher> w;
+    size_t bytes;
   };
 
   void ArmRecv();
@@ -107,6 +128,10 @@ class Connection {
   void Resume();
   void FlushSlots();
   void StartSend();
+  void Arm(const std::shared_ptr<Watcher>& w);
+  void AppendPush(const std::shared_ptr<Watcher>& w, std::string_view bytes);
+  void ReleasePushes();
+  void CancelWatchers();
 
   Worker* worker_;
   int fd_;
@@ -132,6 +157,11 @@ class Connection {
   uint32_t writes_in_flight_ = 0;
   std::deque<std::pair<OpKind, std::function<void()>>> deferred_;
   uint64_t last_active_ms_ = 0;
+  std::vector<std::shared_ptr<Watcher>> watchers_;
+  std::vector<PushMark> marks_out_;      // pushes in out_
+  std::vector<PushMark> marks_sending_;  // pushes in sending_
+  uint64_t last_watch_id_ = 0;
+  bool streaming_ = false;
 };
 
 }  // namespace cairn::server

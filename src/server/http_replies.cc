@@ -160,6 +160,13 @@ void Range(JsonWriter& j, const StreamRange& s) {
 
 }  // namespace
 
+std::string JsonEvent(const RecordedEvent& e) {
+  std::string out;
+  JsonWriter j(&out);
+  Event(j, e, false);
+  return out;
+}
+
 std::string JsonAppend(const AppendResult& r, bool transaction) {
   std::string out;
   JsonWriter j(&out);
@@ -298,6 +305,40 @@ std::string JsonVerify(const VerifyResult& r) {
   }
   j.EndObject();
   out.push_back('\n');
+  return out;
+}
+
+namespace {
+
+void Group(JsonWriter& j, const GroupCursor& g) {
+  j.BeginObject();
+  j.Key("group");
+  j.String(g.group);
+  j.Key("scope");
+  j.String(g.scope);
+  j.Key("cursor");
+  j.Uint(g.cursor);
+  j.EndObject();
+}
+
+}  // namespace
+
+std::string JsonGroup(const GroupCursor& g) {
+  std::string out;
+  JsonWriter j(&out);
+  Group(j, g);
+  return out;
+}
+
+std::string JsonGroups(const std::vector<GroupCursor>& groups) {
+  std::string out;
+  JsonWriter j(&out);
+  j.BeginObject();
+  j.Key("groups");
+  j.BeginArray();
+  for (const GroupCursor& g : groups) Group(j, g);
+  j.EndArray();
+  j.EndObject();
   return out;
 }
 

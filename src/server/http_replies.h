@@ -21,6 +21,8 @@ void HttpErrorCode(int http_status, std::string_view code, std::string_view mess
                    bool keep_alive, std::string* out);
 int HttpStatusOf(StatusCode code);
 
+// One event as a JSON object (as in reads), on one line.
+std::string JsonEvent(const RecordedEvent& e);
 std::string JsonAppend(const AppendResult& r, bool transaction);
 std::string JsonRead(const ReadResult& r, bool with_hash);
 std::string JsonScan(const ScanResult& r, bool with_hash);
@@ -28,5 +30,7 @@ std::string JsonInfo(const StreamInfo& info);
 std::string JsonStreams(const ListStreamsResult& r);
 std::string JsonStrings(const std::vector<std::string>& items);
 std::string JsonVerify(const VerifyResult& r);
+std::string JsonGroup(const GroupCursor& g);                     // {"group","scope","cursor"}
+std::string JsonGroups(const std::vector<GroupCursor>& groups);  // {"groups":[...]}
 
 }  // namespace cairn::server

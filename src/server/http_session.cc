@@ -1,6 +1,7 @@
 // HTTP/1.1 requests: framing, routing, and the endpoints of the contract.
 #include <string>
 
+#include "base/names.h"
 #include "cairn/engine.h"
 #include "protocol/http/http_parser.h"
 #include "protocol/http/request_bodies.h"
@@ -11,6 +12,7 @@
 #include "server/requests.h"
 #include "server/server.h"
 #include "server/sessions.h"
+#include "server/watch.h"
 #include "server/worker.h"
 
 namespace cairn::server {
@@ -209,6 +211,113 @@ void Verify(Call& call) {
       call, Command::kVerify, [&engine, r] { return engine.Verify(r); }, JsonVerify);
 }
 
+// GET /v1/watch: a server-sent event stream for the rest of the connection.
+void Watch(Call& call) {
+  if (call.req.method != "GET") return NotAllowed(call, "GET");
+  Server& s = call.c.worker()->server();
+  const std::string* scope_param = Param(call.query, "scope");
+  if (scope_param == nullptr) return Fail(call, 400, "INVALID", "watch needs scope=");
+  auto scope = s.engine().ParseScope(*scope_param);
+  if (!scope.ok()) return HttpError(scope.status(), call.keep_alive, call.c.SyncReply());
+  WatchSpec spec;
+  spec.sse = true;
+  spec.scope = std::move(*scope);
+  if (const std::string* t = Param(call.query, "types")) spec.types = resp::SplitTypes(*t);
+  for (const std::string& t : spec.types) {
+    Status st = ValidateEventType(t);
+    if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
+  }
+  const std::string* live = Param(call.query, "live");
+  const std::string* group = Param(call.query, "group");
+  const bool has_from = Param(call.query, "from") != nullptr;
+  if ((live != nullptr) + (group != nullptr) + has_from > 1) {
+    return Fail(call, 400, "INVALID", "from, live and group exclude each other");
+  }
+  if (!UintParam(call, "from", &spec.from)) return;
+  if (live != nullptr) {
+    if (*live != "true") return Fail(call, 400, "INVALID", "live must be true when given");
+    spec.start = WatchSpec::Start::kLive;
+  }
+  if (group != nullptr) {
+    Status st = ValidateGroupName(*group);
+    if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
+    spec.start = WatchSpec::Start::kGroup;
+    spec.group = *group;
+  }
+  // A reconnecting EventSource resumes after the last event it saw.
+  if (const http::Header* h = call.req.FindHeader("Last-Event-ID")) {
+    if (!resp::ParseUint(h->value, &spec.from)) {
+      return Fail(call, 400, "INVALID", "Last-Event-ID must be a cursor (a number)");
+    }
+    spec.start = WatchSpec::Start::kFrom;
+  }
+  Watches& watches = s.watches();
+  if (!watches.Admit()) {
+    return HttpError(Status::Busy("too many watches on this node (max_watchers " +
+                                  std::to_string(watches.limits().max_watchers) + ")"),
+                     call.keep_alive, call.c.SyncReply());
+  }
+  auto w =
+      std::make_shared<Watcher>(&call.c, call.c.worker(), call.c.NextWatchId(), std::move(spec));
+  call.c.SyncReply()->append(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+      "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
+  call.c.AddWatcher(w);
+  call.c.BeginStreaming();
+  watches.hub(w->spec.scope.shard).Add(std::move(w));
+}
+
+void HttpFormatGroup(const Result<GroupWriteResult>& r, const GroupCursor& request,
+                     AsyncReply* out) {
+  if (!r.ok()) return HttpError(r.status(), out->style().keep_alive, &out->reply);
+  HttpResponse(200, "application/json", JsonGroup({request.group, request.scope, r->cursor}),
+               out->style().keep_alive, &out->reply);
+}
+
+void HttpFormatGroupDelete(const Result<GroupWriteResult>& r, const GroupCursor&, AsyncReply* out) {
+  if (!r.ok()) return HttpError(r.status(), out->style().keep_alive, &out->reply);
+  HttpResponse(200, "application/json", r->existed ? "{\"deleted\":true}" : "{\"deleted\":false}",
+               out->style().keep_alive, &out->reply);
+}
+
+// /v1/groups[/{group}[/commit]]
+void Groups(Call& call) {
+  Engine& engine = call.c.worker()->server().engine();
+  const auto& p = call.path;
+  const std::string* scope = Param(call.query, "scope");
+  std::string_view method = call.req.method;
+  if (p.size() == 2) {
+    if (method != "GET") return NotAllowed(call, "GET");
+    std::string sc = scope ? *scope : std::string();
+    return PoolRead(
+        call, Command::kGroup, [&engine, sc] { return engine.ListGroups(sc); }, JsonGroups);
+  }
+  if (p.size() == 4 && p[3] == "commit") {
+    if (method != "POST") return NotAllowed(call, "POST");
+    GroupCursor g;
+    g.group = p[2];
+    Status st = http::DecodeGroupCommitBody(call.req.body, &g.scope, &g.cursor);
+    if (!st.ok()) return HttpError(st, call.keep_alive, call.c.SyncReply());
+    return SubmitGroupWrite(call.c, Style(call), std::move(g), false, HttpFormatGroup);
+  }
+  if (p.size() != 3) return Fail(call, 404, "ERR", "no such endpoint");
+  if (scope == nullptr) return Fail(call, 400, "INVALID", "this endpoint needs scope=");
+  if (method == "DELETE") {
+    return SubmitGroupWrite(call.c, Style(call), GroupCursor{p[2], *scope, 0}, true,
+                            HttpFormatGroupDelete);
+  }
+  if (method != "GET") return NotAllowed(call, "GET, DELETE");
+  GroupCursor g{p[2], *scope, 0};
+  PoolRead(
+      call, Command::kGroup,
+      [&engine, g]() -> Result<GroupCursor> {
+        CAIRN_ASSIGN_OR_RETURN(uint64_t c, engine.GroupOffset(g.group, g.scope));
+        CAIRN_ASSIGN_OR_RETURN(WatchScope w, engine.ParseScope(g.scope));
+        return GroupCursor{g.group, w.canonical, c};
+      },
+      JsonGroup);
+}
+
 void Operations(Call& call, std::string_view what) {
   Server& s = call.c.worker()->server();
   if (what == "metrics") {
@@ -247,7 +356,9 @@ void Route(Call& call) {
   if (what == "scan" && p.size() == 2 && call.req.method == "GET") return Scan(call);
   if (what == "orgs") return Orgs(call);
   if (what == "verify" && p.size() == 2 && call.req.method == "GET") return Verify(call);
-  if (what == "watch" || what == "groups" || what == "schemas") {
+  if (what == "watch" && p.size() == 2) return Watch(call);
+  if (what == "groups") return Groups(call);
+  if (what == "schemas") {
     return Fail(call, 501, "ERR", "/v1/" + what + " is not available in this version of cairn");
   }
   Fail(call, 404, "ERR", "no such endpoint");
@@ -301,7 +412,7 @@ StepResult HttpStep(Connection& c, std::string_view input) {
   if (c.pending_replies() == before) {  // answered on the spot
     c.worker()->metrics().Record(Command::kHttp, NowMicros() - start, false);
   }
-  if (!call.keep_alive) c.CloseAfterReplies();
+  if (!call.keep_alive && !c.streaming()) c.CloseAfterReplies();
   return StepResult{consumed, 0};
 }
 

@@ -30,6 +30,8 @@ enum class Command : uint8_t {
   kDelete,
   kTrim,
   kVerify,
+  kWatch,
+  kGroup,
   kConnection,
   kHttp,
   kOther,

@@ -106,6 +106,24 @@ void SubmitTrim(Connection& c, ReplyStyle style, TrimRequest request) {
   });
 }
 
+void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool remove,
+                      GroupFormat format) {
+  auto* op = new AsyncReply(c, Command::kGroup, style, OpKind::kWrite);
+  Engine* engine = &c.worker()->server().engine();
+  c.RunInOrder(OpKind::kWrite, [op, engine, remove, format, request = std::move(request)]() {
+    auto done = [op, format, request](Result<GroupWriteResult> r) {
+      op->error = !r.ok();
+      format(r, request, op);
+      op->Deliver();
+    };
+    if (remove) {
+      engine->DeleteGroup(request.group, request.scope, std::move(done));
+    } else {
+      engine->CommitGroup(request, std::move(done));
+    }
+  });
+}
+
 namespace {
 
 void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,

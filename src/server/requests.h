@@ -53,6 +53,12 @@ void SubmitAppend(Connection& c, Command command, ReplyStyle style, AppendReques
 // EDELETE / ETRIM: `deleting` chooses the engine call.
 void SubmitDelete(Connection& c, ReplyStyle style, DeleteRequest request);
 void SubmitTrim(Connection& c, ReplyStyle style, TrimRequest request);
+// EGROUP COMMIT / DELETE (and their HTTP forms): `format` writes the reply from the
+// engine's answer, once the group's record is durable.
+using GroupFormat = void (*)(const Result<GroupWriteResult>& r, const GroupCursor& request,
+                             AsyncReply* out);
+void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool remove,
+                      GroupFormat format);
 // A read: `work` runs on the read pool and fills the reply (and sets `error`).
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work);

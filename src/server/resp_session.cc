@@ -1,6 +1,7 @@
 // RESP requests: connection commands answered on the reactor, engine commands submitted.
 #include <string>
 
+#include "base/names.h"
 #include "cairn/engine.h"
 #include "protocol/resp/command_parser.h"
 #include "protocol/resp/reply_format.h"
@@ -9,6 +10,7 @@
 #include "server/requests.h"
 #include "server/server.h"
 #include "server/sessions.h"
+#include "server/watch.h"
 #include "server/worker.h"
 
 namespace cairn::server {
@@ -132,6 +134,125 @@ bool ParseOrReply(Connection& c, const Args& args, Parser parse, Request* out) {
   return false;
 }
 
+void WriteError(Connection& c, const Status& st) {
+  resp::ReplyWriter w(c.SyncReply(), c.resp_version);
+  resp::WriteStatus(w, st);
+}
+
+// EWATCH: answered here with the subscription id; the scope's hub then sends its frames.
+bool Watch(Connection& c, const Args& args) {
+  if (c.resp_version < 3) {
+    Error(c, "ERR", "EWATCH requires RESP3: send HELLO 3 first");
+    return false;
+  }
+  resp::WatchOptions o;
+  if (!ParseOrReply(c, args, resp::ParseWatch, &o)) return false;
+  Server& s = c.worker()->server();
+  auto scope = s.engine().ParseScope(o.scope);
+  Status st = scope.ok() ? Status::Ok() : scope.status();
+  for (const std::string& t : o.types) {
+    if (st.ok()) st = ValidateEventType(t);
+  }
+  if (st.ok() && o.start == resp::WatchOptions::Start::kGroup) st = ValidateGroupName(o.group);
+  if (!st.ok()) {
+    WriteError(c, st);
+    return false;
+  }
+  Watches& watches = s.watches();
+  if (c.watcher_count() >= watches.limits().max_per_connection) {
+    WriteError(c, Status::Busy("too many watches on this connection (max_watchers_per_connection " +
+                               std::to_string(watches.limits().max_per_connection) + ")"));
+    return false;
+  }
+  if (!watches.Admit()) {
+    WriteError(c, Status::Busy("too many watches on this node (max_watchers " +
+                               std::to_string(watches.limits().max_watchers) + ")"));
+    return false;
+  }
+  WatchSpec spec;
+  spec.scope = std::move(*scope);
+  spec.types = std::move(o.types);
+  spec.start = o.start == resp::WatchOptions::Start::kLive    ? WatchSpec::Start::kLive
+               : o.start == resp::WatchOptions::Start::kGroup ? WatchSpec::Start::kGroup
+                                                              : WatchSpec::Start::kFrom;
+  spec.from = o.from;
+  spec.group = std::move(o.group);
+  auto w = std::make_shared<Watcher>(&c, c.worker(), c.NextWatchId(), std::move(spec));
+  resp::ReplyWriter(c.SyncReply(), c.resp_version).Int(static_cast<int64_t>(w->id));
+  c.AddWatcher(w);
+  watches.hub(w->spec.scope.shard).Add(std::move(w));
+  return true;
+}
+
+bool Unwatch(Connection& c, const Args& args) {
+  uint64_t id = 0;
+  if (args.size() != 2) {
+    Error(c, "ERR", "wrong number of arguments for 'EUNWATCH' command");
+    return false;
+  }
+  if (!resp::ParseUint(args[1], &id) || !c.RemoveWatcher(id)) {
+    Error(c, "INVALID", "no watch " + std::string(args[1].substr(0, 32)) + " on this connection");
+    return false;
+  }
+  resp::ReplyWriter(c.SyncReply(), c.resp_version).Simple("OK");
+  return true;
+}
+
+void FormatGroupWrite(const Result<GroupWriteResult>& r, const GroupCursor&, AsyncReply* out) {
+  resp::ReplyWriter w(&out->reply, out->style().resp_version);
+  if (!r.ok()) {
+    resp::WriteStatus(w, r.status());
+  } else {
+    w.Int(static_cast<int64_t>(r->cursor));
+  }
+}
+
+void FormatGroupDelete(const Result<GroupWriteResult>& r, const GroupCursor&, AsyncReply* out) {
+  resp::ReplyWriter w(&out->reply, out->style().resp_version);
+  if (!r.ok()) {
+    resp::WriteStatus(w, r.status());
+  } else {
+    w.Int(r->existed ? 1 : 0);
+  }
+}
+
+void Group(Connection& c, const Args& args, ReplyStyle style) {
+  resp::GroupCommand g;
+  if (!ParseOrReply(c, args, resp::ParseGroup, &g)) return;
+  Server& s = c.worker()->server();
+  switch (g.op) {
+    case resp::GroupCommand::Op::kCommit:
+      SubmitGroupWrite(c, style, GroupCursor{g.group, g.scope, g.cursor}, false, FormatGroupWrite);
+      return;
+    case resp::GroupCommand::Op::kDelete:
+      SubmitGroupWrite(c, style, GroupCursor{g.group, g.scope, 0}, true, FormatGroupDelete);
+      return;
+    case resp::GroupCommand::Op::kOffset:
+      SubmitRead(c, Command::kGroup, style, [&s, g](AsyncReply* op) {
+        resp::ReplyWriter w(&op->reply, op->style().resp_version);
+        auto r = s.engine().GroupOffset(g.group, g.scope);
+        op->error = !r.ok();
+        r.ok() ? w.Int(static_cast<int64_t>(*r)) : resp::WriteStatus(w, r.status());
+      });
+      return;
+    case resp::GroupCommand::Op::kList:
+      SubmitRead(c, Command::kGroup, style, [&s, scope = g.scope](AsyncReply* op) {
+        resp::ReplyWriter w(&op->reply, op->style().resp_version);
+        auto r = s.engine().ListGroups(scope);
+        op->error = !r.ok();
+        if (!r.ok()) return resp::WriteStatus(w, r.status());
+        w.Array(r->size());
+        for (const GroupCursor& gc : *r) {
+          w.Map(3);
+          w.KeyBulk("group", gc.group);
+          w.KeyBulk("scope", gc.scope);
+          w.KeyInt("cursor", static_cast<int64_t>(gc.cursor));
+        }
+      });
+      return;
+  }
+}
+
 void Engine(Connection& c, std::string_view name, const Args& args) {
   Server& s = c.worker()->server();
   ReplyStyle style = StyleOf(c);
@@ -207,13 +328,15 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
       op->error = !r.ok();
       r.ok() ? resp::WriteVerify(w, *r) : resp::WriteStatus(w, r.status());
     });
+  } else if (EqualsNoCase(name, "EGROUP")) {
+    Group(c, args, style);
   } else {
     Error(c, "ERR", "unknown command '" + std::string(name.substr(0, 64)) + "'");
   }
 }
 
 bool IsLater(std::string_view name) {
-  for (const char* n : {"EWATCH", "EUNWATCH", "EGROUP", "ESCHEMA", "EKEY"}) {
+  for (const char* n : {"ESCHEMA", "EKEY"}) {
     if (EqualsNoCase(name, n)) return true;
   }
   return false;
@@ -261,6 +384,12 @@ void Dispatch(Connection& c, const Args& args) {
     c.resp_version = 2;
     c.name.clear();
     resp::ReplyWriter(c.SyncReply(), c.resp_version).Simple("RESET");
+  } else if (EqualsNoCase(name, "EWATCH")) {
+    counted = Command::kWatch;
+    error = !Watch(c, args);
+  } else if (EqualsNoCase(name, "EUNWATCH")) {
+    counted = Command::kWatch;
+    error = !Unwatch(c, args);
   } else if (IsLater(name)) {
     Error(c, "ERR", std::string(name) + " is not available in this version of cairn");
     error = true;

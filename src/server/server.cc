@@ -114,9 +114,20 @@ Status Server::Open() {
         "no more; raise it (ulimit -Hn) to accept more",
         config_.max_connections, effective_max_connections_);
   }
-  auto engine = Engine::Open(ToEngineOptions(config_));
+  WatchLimits limits;
+  limits.max_watchers = config_.max_watchers;
+  limits.max_per_connection = config_.max_watchers_per_connection;
+  limits.buffer_bytes = config_.watch_buffer_bytes;
+  limits.heartbeat_s = config_.watch_heartbeat_s;
+  watches_ = std::make_unique<Watches>(limits);
+  EngineOptions options = ToEngineOptions(config_);
+  options.on_commit = [w = watches_.get()](uint32_t shard, uint64_t next) {
+    w->OnCommit(shard, next);
+  };
+  auto engine = Engine::Open(options);
   if (!engine.ok()) return engine.status();
   engine_ = std::move(*engine);
+  watches_->Start(this);
   reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads));
   uint32_t n = config_.reactors;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
@@ -165,7 +176,8 @@ bool Server::SubmitRead(std::function<void()> job) {
 std::string Server::MetricsText() const {
   std::vector<const WorkerMetrics*> ms;
   for (const auto& w : workers_) ms.push_back(&w->metrics());
-  return RenderMetrics(ms, engine_->Stats(), (MonotonicMs() - started_ms_) / 1000);
+  return RenderMetrics(ms, engine_->Stats(), (MonotonicMs() - started_ms_) / 1000) +
+         watches_->MetricsText();
 }
 
 int Server::WaitForShutdown() {
@@ -186,6 +198,7 @@ void Server::Drain() {
   shutting_down_.store(true, std::memory_order_release);
   ready_.store(false, std::memory_order_release);
   for (auto& w : workers_) w->BeginDrain();
+  watches_->Stop();  // no frames are posted to the reactors from here on
   auto deadline = t0 + std::chrono::seconds(config_.shutdown_timeout_s);
   for (auto& w : workers_) {
     while (!w->drained() && std::chrono::steady_clock::now() < deadline) {

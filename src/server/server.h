@@ -14,6 +14,7 @@
 
 #include "cairn/engine.h"
 #include "server/config.h"
+#include "server/watch.h"
 #include "server/worker.h"
 #include "storage/blocking_pool.h"
 
@@ -30,6 +31,7 @@ class Server {
   int WaitForShutdown();
 
   Engine& engine() { return *engine_; }
+  Watches& watches() { return *watches_; }
   const ServerConfig& config() const { return config_; }
   uint16_t resp_port() const { return resp_port_; }
   uint16_t http_port() const { return http_port_; }
@@ -54,6 +56,7 @@ class Server {
   void Drain();
 
   ServerConfig config_;
+  std::unique_ptr<Watches> watches_;  // before the engine: its commit hook points here
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<BlockingPool> reads_;
   std::vector<std::unique_ptr<Worker>> workers_;

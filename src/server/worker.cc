@@ -158,7 +158,7 @@ void Worker::Tick() {
     uint64_t limit = static_cast<uint64_t>(idle_s) * 1000;
     for (Connection* c = connections_; c != nullptr;) {
       Connection* next = c->next;
-      if (c->idle() && now_ms_ - c->last_active_ms() > limit) c->Close();
+      if (c->quiet() && now_ms_ - c->last_active_ms() > limit) c->Close();
       c = next;
     }
   }

@@ -326,16 +326,6 @@ namespace {
 // EGROUP LIST answers at most this many cursors (docs/reference/limits.md).
 constexpr size_t kMaxGroupsListed = 10000;
 
-Status ValidateGroupName(std::string_view group) {
-  if (group.empty() || group.size() > 128 || !std::all_of(group.begin(), group.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == ':' || c == '-';
-      })) {
-    return Status::Invalid("group name is 1-128 characters of A-Z a-z 0-9 _ . : -");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 void Engine::CommitGroup(GroupCursor request, GroupCallback done) {

@@ -41,8 +41,10 @@ TEST_P(RespErrorsTest, SyntaxAndUnknownCommandsAreErr) {
   s_.Error({"ESCAN"}, "ERR");
   s_.Error({"ESTREAMS", org_, "BEFORE", "x"}, "ERR");
   // Commands of later versions say so.
-  m = s_.Error({"EWATCH", st}, "ERR");
+  m = s_.Error({"ESCHEMA", "LIST", org_}, "ERR");
   EXPECT_NE(m.find("not available"), std::string::npos) << m;
+  s_.Error({"EWATCH", st, "LIVE", "FROM", "1"}, "ERR");
+  s_.Error({"EGROUP", "RESET", "g", st}, "ERR");
   // Nothing was written, and the connection still works.
   EXPECT_EQ(Int(s_.Map({"EREAD", st}), "version"), 0);
   EXPECT_EQ(s_.Call({"PING"}).str, "PONG");

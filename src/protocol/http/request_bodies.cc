@@ -135,4 +135,14 @@ Status DecodeTrimBody(std::string_view body, uint64_t* before) {
   return Status::Ok();
 }
 
+Status DecodeGroupCommitBody(std::string_view body, std::string* scope, uint64_t* cursor) {
+  element doc;
+  CAIRN_RETURN_IF_ERROR(ParseDocument(body, &doc));
+  std::string_view s;
+  if (doc["scope"].get_string().get(s)) return Bad("the body needs scope: a string");
+  if (doc["cursor"].get_uint64().get(*cursor)) return Bad("the body needs cursor: a number");
+  *scope = std::string(s);
+  return Status::Ok();
+}
+
 }  // namespace cairn::http

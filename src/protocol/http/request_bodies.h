@@ -17,5 +17,7 @@ Status DecodeAppendBody(std::string_view body, std::string stream, AppendRequest
 Status DecodeTransactionBody(std::string_view body, AppendRequest* out);
 // POST /v1/streams/.../trim: {"before": N}.
 Status DecodeTrimBody(std::string_view body, uint64_t* before);
+// POST /v1/groups/{group}/commit: {"scope": "...", "cursor": N}
+Status DecodeGroupCommitBody(std::string_view body, std::string* scope, uint64_t* cursor);
 
 }  // namespace cairn::http

@@ -263,4 +263,54 @@ bool ParseVerify(const Args& args, VerifyRequest* out, CommandError* e) {
   return true;
 }
 
+bool ParseWatch(const Args& args, WatchOptions* out, CommandError* e) {
+  if (args.size() < 2) return WrongArgs(args, e);
+  out->scope = std::string(args[1]);
+  bool started = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::string_view k = args[i];
+    bool has_value = i + 1 < args.size();
+    bool start = EqualsNoCase(k, "FROM") || EqualsNoCase(k, "LIVE") || EqualsNoCase(k, "GROUP");
+    if (start && started) return Fail(e, "ERR", "FROM, LIVE and GROUP exclude each other");
+    if (EqualsNoCase(k, "FROM") && has_value) {
+      if (!ParseNumberArg("FROM", args[++i], &out->from, e)) return false;
+      out->start = WatchOptions::Start::kFrom;
+    } else if (EqualsNoCase(k, "LIVE")) {
+      out->start = WatchOptions::Start::kLive;
+    } else if (EqualsNoCase(k, "GROUP") && has_value) {
+      out->group = std::string(args[++i]);
+      out->start = WatchOptions::Start::kGroup;
+    } else if (EqualsNoCase(k, "TYPES") && has_value) {
+      out->types = SplitTypes(args[++i]);
+    } else {
+      return Syntax(e, k);
+    }
+    started = started || start;
+  }
+  return true;
+}
+
+bool ParseGroup(const Args& args, GroupCommand* out, CommandError* e) {
+  if (args.size() < 2) return WrongArgs(args, e);
+  std::string_view op = args[1];
+  if (EqualsNoCase(op, "COMMIT")) {
+    if (args.size() != 5) return WrongArgs(args, e);
+    out->op = GroupCommand::Op::kCommit;
+    if (!ParseNumberArg("cursor", args[4], &out->cursor, e)) return false;
+  } else if (EqualsNoCase(op, "OFFSET") || EqualsNoCase(op, "DELETE")) {
+    if (args.size() != 4) return WrongArgs(args, e);
+    out->op = EqualsNoCase(op, "OFFSET") ? GroupCommand::Op::kOffset : GroupCommand::Op::kDelete;
+  } else if (EqualsNoCase(op, "LIST")) {
+    if (args.size() > 3) return WrongArgs(args, e);
+    out->op = GroupCommand::Op::kList;
+    if (args.size() == 3) out->scope = std::string(args[2]);
+    return true;
+  } else {
+    return Fail(e, "ERR", "unknown EGROUP subcommand; try COMMIT, OFFSET, LIST or DELETE");
+  }
+  out->group = std::string(args[2]);
+  out->scope = std::string(args[3]);
+  return true;
+}
+
 }  // namespace cairn::resp

@@ -29,6 +29,27 @@ struct ScanOptions {
   bool with_hash = false;
 };
 
+// EWATCH <scope> [FROM <cursor> | LIVE] [TYPES <t1,...>] [GROUP <group>]: the start options
+// exclude each other.
+struct WatchOptions {
+  std::string scope;
+  enum class Start : uint8_t { kFrom, kLive, kGroup };
+  Start start = Start::kFrom;
+  uint64_t from = 0;
+  std::string group;
+  std::vector<std::string> types;
+};
+
+// EGROUP COMMIT <group> <scope> <cursor> | OFFSET <group> <scope> | LIST [<scope>] |
+// DELETE <group> <scope>
+struct GroupCommand {
+  enum class Op : uint8_t { kCommit, kOffset, kList, kDelete };
+  Op op = Op::kOffset;
+  std::string group;
+  std::string scope;
+  uint64_t cursor = 0;
+};
+
 // Each parser reads args[0] as the command name and fills `out`; false with `error` set when
 // the arguments are not a well-formed command.
 bool ParseAppend(const Args& args, AppendRequest* out, CommandError* error);
@@ -39,6 +60,8 @@ bool ParseListStreams(const Args& args, ListStreamsRequest* out, CommandError* e
 bool ParseDelete(const Args& args, DeleteRequest* out, CommandError* error);
 bool ParseTrim(const Args& args, TrimRequest* out, CommandError* error);
 bool ParseVerify(const Args& args, VerifyRequest* out, CommandError* error);
+bool ParseWatch(const Args& args, WatchOptions* out, CommandError* error);
+bool ParseGroup(const Args& args, GroupCommand* out, CommandError* error);
 
 // Helpers shared with the HTTP side.
 bool ParseUint(std::string_view s, uint64_t* out);

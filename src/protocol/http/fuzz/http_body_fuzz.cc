@@ -19,5 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   uint64_t before = 0;
   (void)cairn::http::DecodeTrimBody(in, &before);
+  std::string scope;
+  uint64_t cursor = 0;
+  (void)cairn::http::DecodeGroupCommitBody(in, &scope, &cursor);
   return 0;
 }

@@ -39,5 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)resp::ParseTrim(args, &tr, &e);
   VerifyRequest v;
   (void)resp::ParseVerify(args, &v, &e);
+  resp::WatchOptions w;
+  if (resp::ParseWatch(args, &w, &e)) CAIRN_ASSERT(!w.scope.empty() || args[1].empty());
+  resp::GroupCommand g;
+  (void)resp::ParseGroup(args, &g, &e);
   return 0;
 }

@@ -99,5 +99,46 @@ TEST(CommandParser, ScanStreamsDeleteTrimVerify) {
   EXPECT_FALSE(ParseVerify({"EVERIFY", "1"}, &v, &e));
 }
 
+TEST(CommandParser, WatchAndGroup) {
+  CommandError e;
+  WatchOptions w;
+  ASSERT_TRUE(ParseWatch({"EWATCH", "acme", "from", "7", "TYPES", "A,B"}, &w, &e));
+  EXPECT_EQ(w.scope, "acme");
+  EXPECT_EQ(w.start, WatchOptions::Start::kFrom);
+  EXPECT_EQ(w.from, 7u);
+  EXPECT_EQ(w.types, (std::vector<std::string>{"A", "B"}));
+  WatchOptions live;
+  ASSERT_TRUE(ParseWatch({"EWATCH", "#0", "LIVE"}, &live, &e));
+  EXPECT_EQ(live.start, WatchOptions::Start::kLive);
+  WatchOptions g;
+  ASSERT_TRUE(ParseWatch({"EWATCH", "a/b/c", "GROUP", "billing"}, &g, &e));
+  EXPECT_EQ(g.group, "billing");
+  WatchOptions defaults;
+  ASSERT_TRUE(ParseWatch({"EWATCH", "a"}, &defaults, &e));
+  EXPECT_EQ(defaults.start, WatchOptions::Start::kFrom);
+  EXPECT_EQ(defaults.from, 0u);
+  WatchOptions bad;
+  EXPECT_FALSE(ParseWatch({"EWATCH", "a", "LIVE", "FROM", "1"}, &bad, &e));
+  EXPECT_STREQ(e.code, "ERR");
+  EXPECT_FALSE(ParseWatch({"EWATCH", "a", "FROM", "x"}, &bad, &e));
+  EXPECT_FALSE(ParseWatch({"EWATCH"}, &bad, &e));
+  EXPECT_FALSE(ParseWatch({"EWATCH", "a", "GROUP"}, &bad, &e));
+
+  GroupCommand c;
+  ASSERT_TRUE(ParseGroup({"EGROUP", "commit", "g", "acme", "12"}, &c, &e));
+  EXPECT_EQ(c.op, GroupCommand::Op::kCommit);
+  EXPECT_EQ(c.cursor, 12u);
+  GroupCommand list;
+  ASSERT_TRUE(ParseGroup({"EGROUP", "LIST"}, &list, &e));
+  EXPECT_EQ(list.op, GroupCommand::Op::kList);
+  EXPECT_TRUE(list.scope.empty());
+  ASSERT_TRUE(ParseGroup({"EGROUP", "DELETE", "g", "acme"}, &c, &e));
+  EXPECT_EQ(c.op, GroupCommand::Op::kDelete);
+  EXPECT_FALSE(ParseGroup({"EGROUP", "COMMIT", "g", "acme"}, &c, &e));
+  EXPECT_FALSE(ParseGroup({"EGROUP", "COMMIT", "g", "acme", "-1"}, &c, &e));
+  EXPECT_FALSE(ParseGroup({"EGROUP", "RESET", "g", "acme"}, &c, &e));
+  EXPECT_FALSE(ParseGroup({"EGROUP"}, &c, &e));
+}
+
 }  // namespace
 }  // namespace cairn::resp
