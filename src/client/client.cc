@@ -237,9 +237,10 @@ Status Client::Ping() {
 
 namespace {
 
-// A stream scope is org/type/id; org, org/type and #<shard> scopes count positions.
+// A stream scope is org/type/id (the id may hold more slashes); org, org/type and #<shard>
+// scopes count positions.
 bool IsStreamScope(std::string_view scope) {
-  return !scope.starts_with('#') && std::count(scope.begin(), scope.end(), '/') == 2;
+  return !scope.starts_with('#') && std::count(scope.begin(), scope.end(), '/') >= 2;
 }
 
 }  // namespace

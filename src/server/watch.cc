@@ -334,6 +334,7 @@ bool WatchHub::CatchUp(Watcher& w) {
 }
 
 bool WatchHub::Dispatch() {
+  dispatch_stalled_ = false;
   const uint64_t end = committed_next_.load(std::memory_order_acquire) - 1;
   if (end <= dispatched_) return false;
   const bool any_live = std::any_of(watchers_.begin(), watchers_.end(), [](const auto& w) {
@@ -350,6 +351,7 @@ bool WatchHub::Dispatch() {
   auto res = server_->engine().Scan(s);
   if (!res.ok()) {
     spdlog::warn("watch dispatch, shard {}: {}", shard_, res.status().ToString());
+    dispatch_stalled_ = true;
     return false;
   }
   // One read of the new events, offered to every live watcher.
@@ -369,7 +371,10 @@ bool WatchHub::Dispatch() {
     }
   }
   const uint64_t next = res->next.value_or(dispatched_ + 1);
-  if (next <= dispatched_ + 1) return false;  // nothing readable yet
+  if (next <= dispatched_ + 1) {
+    dispatch_stalled_ = true;  // nothing readable yet
+    return false;
+  }
   dispatched_ = next - 1;
   return dispatched_ < end;
 }

@@ -131,6 +131,7 @@ class WatchHub {
   // Hub thread.
   std::vector<std::shared_ptr<Watcher>> watchers_;
   uint64_t dispatched_ = 0;  // last position offered to live watchers
+  bool dispatch_stalled_ = false;
   std::atomic<uint64_t> pushed_{0};
   std::atomic<uint64_t> pauses_{0};
 };
