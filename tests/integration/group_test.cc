@@ -38,11 +38,18 @@ int64_t Offset(RespClient* c, const std::string& group, const std::string& scope
   return r.integer;
 }
 
-TEST(GroupTest, Semantics) {
-  ServerProcess server({"--shards", "2"});
-  ASSERT_TRUE(server.Start()) << server.error() << server.LogTail();
+// Each test gets a server of its own (2 shards) and a RESP3 connection to it.
+class GroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server.Start()) << server.error() << server.LogTail();
+    ASSERT_TRUE(OpenResp3(&c, server.resp_port()));
+  }
+  ServerProcess server{{"--shards", "2"}};
   RespClient c;
-  ASSERT_TRUE(OpenResp3(&c, server.resp_port()));
+};
+
+TEST_F(GroupTest, Semantics) {
   Fill(&c, "gs/t/1", 10);
   // Forward only: a lower cursor keeps (and answers) the stored one.
   EXPECT_EQ(Offset(&c, "g1", "gs/t/1"), 0);
@@ -121,11 +128,7 @@ int64_t FirstWatchedCursor(uint16_t port, const std::string& scope, const std::s
   return f.kind == "event" ? f.cursor : -f.cursor;  // a live frame first: negative
 }
 
-TEST(GroupTest, CommitsSurviveSigkill) {
-  ServerProcess server({"--shards", "2"});
-  ASSERT_TRUE(server.Start()) << server.error() << server.LogTail();
-  RespClient c;
-  ASSERT_TRUE(OpenResp3(&c, server.resp_port()));
+TEST_F(GroupTest, CommitsSurviveSigkill) {
   Fill(&c, "gk/t/1", 20);
   Fill(&c, "gk/t/2", 20);
   EXPECT_EQ(Commit(&c, "g", "gk/t/1", 7), 7);
