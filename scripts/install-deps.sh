@@ -13,9 +13,14 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # server: JSON, and the peers and clients the tests and benchmarks drive
   libsimdjson-dev libhiredis-dev redis-server redis-tools curl
+  # server-sent events test: the eventsource npm package under Node (npm below)
+  nodejs
   # peer comparison (bench/compare): PostgreSQL 15 and pgbench, plots
   postgresql gnuplot-nox
 )
+# Debian's npm, unless an npm is already there (Node builds from elsewhere bundle their own and
+# conflict with Debian's package).
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
