@@ -17,6 +17,7 @@ if [[ ! -f "$DEPS/node_modules/eventsource/package.json" ]]; then
   mkdir -p "$DEPS"
   # eventsource 3 runs on Node 18 (Debian 12); 4 needs Node 20.
   if ! (cd "$DEPS" && timeout 180 npm install --no-save --no-audit --no-fund --no-package-lock \
+          --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=3000 \
           eventsource@3 >"$DEPS/npm-install.log" 2>&1); then
     echo "SKIP: npm could not install the eventsource package (no network?):"
     tail -n 5 "$DEPS/npm-install.log"
