@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Server-sent events and consumer groups over HTTP with curl against a real `cairn serve`:
 # GET /v1/watch framing (id/event/data, the live frame), from=, Last-Event-ID, types=, live=,
-# group=, the /v1/groups endpoints, and the errors before a stream starts.
-#
-# Not checked: the 15 s heartbeat (`: heartbeat`), since the server has no setting to shorten it
-# and waiting for it would add 15 s to the fast tier.
+# group=, the /v1/groups endpoints, the heartbeat of a quiet stream (shortened to 2 s with
+# --watch-heartbeat-s), and the errors before a stream starts.
 #
 # Usage: sse_test.sh <path to the cairn binary>
 
 source "$(dirname "$0")/server_lib.sh"
 
-start_server --shards 2
+start_server --shards 2 --watch-heartbeat-s 2
 H="http://127.0.0.1:$HTTP_PORT"
 
 append() { redis-cli -p "$RESP_PORT" EAPPEND "$@" >/dev/null; }
@@ -25,10 +23,13 @@ watch() {
   curl -sN --max-time 1 -D "$WORK/headers" "$@" "$H/v1/watch?$q" || true
 }
 
-# The id, event and data lines of a stream, one frame per line: "id|event|data".
+# The id, event and data lines of a stream, one frame per line: "id|event|data" (heartbeat
+# comments, frames of ':' lines only, are left out).
 frames() {
   awk 'BEGIN { RS = ""; FS = "\n" } {
-         id = ""; ev = ""; data = ""
+         id = ""; ev = ""; data = ""; comment = 1
+         for (i = 1; i <= NF; i++) if ($i !~ /^:/) comment = 0
+         if (comment) next
          for (i = 1; i <= NF; i++) {
            if ($i ~ /^id: /) id = substr($i, 5)
            else if ($i ~ /^event: /) ev = substr($i, 8)
@@ -123,6 +124,11 @@ expect_match "commit beyond the end" '"error":"INVALID".* 400$' "$out"
 out=$(curl -s -w ' %{http_code}' -X POST "$H/v1/groups/bad%20name/commit" \
   -d '{"scope":"acme","cursor":1}' | tr -d '\n')
 expect_match "bad group name" '"error":"INVALID".* 400$' "$out"
+
+# --- A quiet stream gets heartbeat comments.
+out=$(curl -sN --max-time 3.5 "$H/v1/watch?scope=nobody&live=true" || true)
+n=$(grep -c '^: heartbeat$' <<<"$out" || true)
+[[ $n -ge 1 ]] || fail "no heartbeat within 3.5 s on a quiet stream: $out"
 
 # --- Errors before the stream starts are JSON errors.
 status_of() { curl -s -o "$WORK/body" -w '%{http_code}' "$H$1"; }
