@@ -9,8 +9,19 @@
 // and the append throughput and latency, so runs with 0, 1 and 100 watchers show what
 // watchers cost the writers. Every watcher must receive every event exactly once, in order.
 //
-// Usage: watch_bench ADDR [--watchers N] [--writers N] [--seconds S] [--org O] [--slow-us U]
+// With --decoders K, only K watchers decode and check their frames (and give the latency); the
+// others just drain their sockets, so the figure shows the server's cost of fanning out rather
+// than the cost of decoding N streams of frames in this process, which shares the machine.
+//
+// Usage: watch_bench ADDR [--watchers N] [--decoders K] [--writers N] [--seconds S] [--org O]
+//                    [--slow-us U]
 // Output: one JSON object on stdout.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -52,12 +63,51 @@ struct Received {
   std::exit(1);
 }
 
+// A watcher that only drains its socket: HELLO 3, EWATCH <org> LIVE, then reads and drops
+// bytes. Ready once its live frame came.
+void DrainWatcher(const std::string& addr, const std::string& org, std::atomic<int>* ready,
+                  const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes) {
+  size_t colon = addr.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::atoi(addr.c_str() + colon + 1)));
+  inet_pton(AF_INET, addr.substr(0, colon).c_str(), &sa.sin_addr);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    Die("drain watcher: connect failed");
+  }
+  std::string req = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*3\r\n$6\r\nEWATCH\r\n$" +
+                    std::to_string(org.size()) + "\r\n" + org + "\r\n$4\r\nLIVE\r\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    Die("drain watcher: send failed");
+  }
+  std::string seen;
+  bool live = false;
+  std::vector<char> buf(1 << 16);
+  while (!stop->load(std::memory_order_relaxed)) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) Die("drain watcher: connection closed");
+    bytes->fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+    if (!live) {
+      seen.append(buf.data(), static_cast<size_t>(n));
+      if (seen.find("$4\r\nlive\r\n") != std::string::npos) {
+        live = true;
+        ready->fetch_add(1);
+        seen.clear();
+      }
+    }
+  }
+  ::close(fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) Die("usage: watch_bench ADDR [--watchers N] [--writers N] [--seconds S] [--org O]");
   std::string addr = argv[1];
-  int watchers = 1, writers = 4;
+  int watchers = 1, writers = 4, decoders = -1;
   double seconds = 5;
   int slow_us = 0;  // a watcher's pause per frame: makes slow readers, whose buffers fill
   std::string org = "wb" + std::to_string(NowNs() % 1000000);
@@ -65,6 +115,8 @@ int main(int argc, char** argv) {
     std::string k = argv[i];
     if (k == "--watchers") {
       watchers = std::atoi(argv[i + 1]);
+    } else if (k == "--decoders") {
+      decoders = std::atoi(argv[i + 1]);
     } else if (k == "--writers") {
       writers = std::atoi(argv[i + 1]);
     } else if (k == "--seconds") {
@@ -80,11 +132,17 @@ int main(int argc, char** argv) {
 
   // Watchers first, each on its own connection and thread, from LIVE; they are ready once
   // their live frame came.
+  if (decoders < 0 || decoders > watchers) decoders = watchers;
   std::atomic<bool> stop_watching{false};
   std::atomic<int> ready{0};
-  std::vector<std::vector<Received>> received(static_cast<size_t>(watchers));
+  std::atomic<uint64_t> drained_bytes{0};
+  std::vector<std::vector<Received>> received(static_cast<size_t>(decoders));
   std::vector<std::thread> watch_threads;
-  for (int w = 0; w < watchers; ++w) {
+  for (int w = decoders; w < watchers; ++w) {
+    watch_threads.emplace_back(
+        [&] { DrainWatcher(addr, org, &ready, &stop_watching, &drained_bytes); });
+  }
+  for (int w = 0; w < decoders; ++w) {
     watch_threads.emplace_back([&, w] {
       auto c = Client::Connect(addr);
       if (!c.ok()) Die("watcher connect: " + c.status().ToString());
@@ -185,14 +243,16 @@ int main(int argc, char** argv) {
   }
   auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   std::printf(
-      "{\"watchers\":%d,\"writers\":%d,\"events\":%zu,\"append_events_per_s\":%.0f,"
+      "{\"watchers\":%d,\"decoders\":%d,\"drained_mb\":%.1f,\"writers\":%d,\"events\":%zu,\"append_"
+      "events_per_s\":%.0f,"
       "\"append_p50_us\":%.1f,\"append_p99_us\":%.1f,"
       "\"ack_to_delivery_p50_us\":%.1f,\"ack_to_delivery_p99_us\":%.1f,"
       "\"ack_to_delivery_p999_us\":%.1f,\"send_to_delivery_p50_us\":%.1f,"
       "\"send_to_delivery_p99_us\":%.1f,\"deliveries\":%llu,\"delivered_before_ack\":%llu,"
       "\"problems\":%llu}\n",
-      watchers, writers, all.size(), static_cast<double>(all.size()) / write_s,
-      us(append.Percentile(50)), us(append.Percentile(99)), us(ack_to_delivery.Percentile(50)),
+      watchers, decoders, static_cast<double>(drained_bytes.load()) / 1e6, writers, all.size(),
+      static_cast<double>(all.size()) / write_s, us(append.Percentile(50)),
+      us(append.Percentile(99)), us(ack_to_delivery.Percentile(50)),
       us(ack_to_delivery.Percentile(99)), us(ack_to_delivery.Percentile(99.9)),
       us(send_to_delivery.Percentile(50)), us(send_to_delivery.Percentile(99)),
       static_cast<unsigned long long>(ack_to_delivery.count()),

@@ -225,7 +225,14 @@ void Connection::DeliverPush(const std::shared_ptr<Watcher>& w, std::string byte
     w->held.append(bytes);
     return;
   }
-  AppendPush(w, bytes);
+  if (out_.empty()) {
+    // The common case: nothing else waits to be sent, so the frames become the buffer as
+    // they are, without a copy.
+    marks_out_.push_back(PushMark{w, bytes.size()});
+    out_.swap(bytes);
+  } else {
+    AppendPush(w, bytes);
+  }
   StartSend();
 }
 
