@@ -27,11 +27,16 @@ Hash256 Blake3(std::string_view data) {
 }
 
 std::string HashToHex(const Hash256& h) {
+  return BytesToHex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+std::string BytesToHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(64, '0');
-  for (size_t i = 0; i < h.size(); ++i) {
-    s[2 * i] = kHex[h[i] >> 4];
-    s[2 * i + 1] = kHex[h[i] & 0xF];
+  std::string s(2 * bytes.size(), '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<uint8_t>(bytes[i]);
+    s[2 * i] = kHex[b >> 4];
+    s[2 * i + 1] = kHex[b & 0xF];
   }
   return s;
 }

@@ -29,5 +29,7 @@ class Blake3Hasher {
 
 Hash256 Blake3(std::string_view data);
 std::string HashToHex(const Hash256& h);
+// Lowercase hex, two digits a byte.
+std::string BytesToHex(std::string_view bytes);
 
 }  // namespace cairn

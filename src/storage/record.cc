@@ -124,8 +124,8 @@ size_t BeginInternalRecord(AlignedBuffer* buf, format::RecordType type, uint64_t
 
 size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
                                const StreamStateView& s) {
-  size_t start = BeginInternalRecord(buf, format::RecordType::kStreamState, next_position,
-                                     timestamp_ms);
+  size_t start =
+      BeginInternalRecord(buf, format::RecordType::kStreamState, next_position, timestamp_ms);
   PutBytes16(buf, s.stream);
   Put<uint64_t>(buf, s.stream_id);
   Put<uint64_t>(buf, s.version);
@@ -138,8 +138,8 @@ size_t AppendStreamStateRecord(AlignedBuffer* buf, uint64_t next_position, uint6
 
 size_t AppendGroupCursorRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
                                const GroupCursorView& g) {
-  size_t start = BeginInternalRecord(buf, format::RecordType::kGroupCursor, next_position,
-                                     timestamp_ms);
+  size_t start =
+      BeginInternalRecord(buf, format::RecordType::kGroupCursor, next_position, timestamp_ms);
   PutBytes16(buf, g.group);
   PutBytes16(buf, g.scope);
   Put<uint64_t>(buf, g.cursor);
@@ -287,20 +287,23 @@ Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record) {
 
 namespace cairn {
 
+bool EntryChainOk(const ClauseView& c, const EntryView& e, const Hash256& prev) {
+  ChainFields f{e.position,
+                e.version,
+                e.timestamp_ms,
+                &e.id,
+                c.stream,
+                e.type,
+                static_cast<uint32_t>(e.data.size()),
+                static_cast<uint32_t>(e.metadata.size())};
+  return PayloadHash(e.data, e.metadata) == e.payload_hash &&
+         ChainNext(prev, f, e.payload_hash) == e.chain_hash;
+}
+
 Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position) {
   for (const ClauseView& c : r.clauses) {
     for (const EntryView& e : c.entries) {
-      Hash256 payload = PayloadHash(e.data, e.metadata);
-      ChainFields f{e.position,
-                    e.version,
-                    e.timestamp_ms,
-                    &e.id,
-                    c.stream,
-                    e.type,
-                    static_cast<uint32_t>(e.data.size()),
-                    static_cast<uint32_t>(e.metadata.size())};
-      Hash256 expect = ChainNext(*head, f, e.payload_hash);
-      if (payload != e.payload_hash || expect != e.chain_hash) {
+      if (!EntryChainOk(c, e, *head)) {
         if (bad_position != nullptr) *bad_position = e.position;
         return Status::Corruption("hash chain broken at position " + std::to_string(e.position));
       }

@@ -110,6 +110,9 @@ Status CheckRecordCrc(std::string_view record);
 Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
                                             uint64_t* failed_position = nullptr);
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
+// Whether one event's stored payload hash and chain hash match its bytes, given the chain
+// hash h[n-1] of the event before it.
+bool EntryChainOk(const ClauseView& clause, const EntryView& e, const Hash256& prev);
 // Recomputes every event's payload hash and chain hash from *head (h[n-1]) and compares
 // them with the stored ones; advances *head. On a mismatch, *bad_position is the event.
 Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position);

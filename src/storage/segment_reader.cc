@@ -9,6 +9,18 @@
 #include "storage/record.h"
 
 namespace cairn {
+
+Result<std::vector<uint64_t>> ListSegmentIds(FileSystem* fs, const std::string& log_dir) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(log_dir));
+  std::vector<uint64_t> ids;
+  for (const std::string& n : names) {
+    uint64_t id;
+    if (format::ParseSegmentFileName(n, &id)) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
                                                            const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(path, O_RDONLY | O_DIRECT, 0));

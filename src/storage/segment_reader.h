@@ -6,12 +6,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/aligned_buffer.h"
 #include "io/file_system.h"
 #include "storage/format.h"
 
 namespace cairn {
+
+// The ids of the segment files in a shard's log directory, ascending.
+Result<std::vector<uint64_t>> ListSegmentIds(FileSystem* fs, const std::string& log_dir);
 
 class SegmentReader {
  public:

@@ -100,13 +100,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
 
 Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, uint32_t shard,
                                     uint64_t from, uint64_t to, const VerifyProgress& progress) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(log_dir));
-  std::vector<uint64_t> ids;
-  for (const std::string& n : names) {
-    uint64_t id;
-    if (format::ParseSegmentFileName(n, &id)) ids.push_back(id);
-  }
-  std::sort(ids.begin(), ids.end());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, ListSegmentIds(fs, log_dir));
   Walk w;
   w.from = std::max<uint64_t>(from, 1);
   w.to = to;
