@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_flag("--version", version, "Print the version and exit");
   cairn::cli::Command init = cairn::cli::AddInitCommand(&app);
   cairn::cli::Command verify = cairn::cli::AddVerifyCommand(&app);
+  cairn::cli::Command inspect = cairn::cli::AddInspectCommand(&app);
   std::vector<cairn::cli::Command> client = cairn::cli::AddClientCommands(&app);
   cairn::cli::Command bench = cairn::cli::AddBenchCommand(&app);
   CLI::App* serve_app = nullptr;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand(init.app)) return init.run();
   if (app.got_subcommand(verify.app)) return verify.run();
+  if (app.got_subcommand(inspect.app)) return inspect.run();
   for (const cairn::cli::Command& c : client) {
     if (app.got_subcommand(c.app)) return c.run();
   }
