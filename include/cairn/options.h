@@ -29,8 +29,8 @@ struct EngineOptions {
   EngineLimits limits;
 
   // Called on a shard's thread after each group commit that added events, once they are
-  // durable and readable: `next_position` is the shard's first position not yet written.
-  // Keep it short (it delays the shard's next acknowledgements).
+  // durable and readable and before their writers are acknowledged: `next_position` is the
+  // shard's first position not yet written. Keep it short (it delays the acknowledgements).
   std::function<void(uint32_t shard, uint64_t next_position)> on_commit;
 
   Env* env = nullptr;  // nullptr: the real disk, clock and randomness

@@ -48,7 +48,7 @@ uint32_t RaiseFileLimit(uint32_t wanted_connections) {
 
 }  // namespace
 
-Result<int> Listen(const std::string& bind, uint16_t port) {
+Result<int> Listen(const std::string& bind, uint16_t port, bool reuse_port) {
   sockaddr_in6 addr6{};
   sockaddr_in addr4{};
   bool v6 = bind.find(':') != std::string::npos;
@@ -56,7 +56,7 @@ Result<int> Listen(const std::string& bind, uint16_t port) {
   if (fd < 0) return Status::IoError(std::string("socket: ") + strerror(errno));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   int rc;
   if (v6) {
     addr6.sin6_family = AF_INET6;
@@ -113,6 +113,15 @@ Status Server::Open() {
         "max_connections {} lowered to {}: the descriptor limit (RLIMIT_NOFILE) allows "
         "no more; raise it (ulimit -Hn) to accept more",
         config_.max_connections, effective_max_connections_);
+  }
+  // Before recovery, which may take a while. Every worker listens with SO_REUSEPORT, which would
+  // also let a second server (of the same user) share the ports and silently take half the
+  // connections: a plain bind first makes a port already in use an error.
+  for (uint16_t port : {config_.resp_port, config_.http_port}) {
+    if (port == 0) continue;
+    auto probe = Listen(config_.bind, port, /*reuse_port=*/false);
+    if (!probe.ok()) return probe.status();
+    ::close(*probe);
   }
   WatchLimits limits;
   limits.max_watchers = config_.max_watchers;
@@ -219,6 +228,8 @@ void Server::Drain() {
 
 Server::~Server() {
   if (!threads_.empty()) Drain();
+  // A start that failed after the hubs started: they read the engine, so they stop first.
+  if (watches_) watches_->Stop();
 }
 
 }  // namespace cairn::server

@@ -73,7 +73,7 @@ class Server {
 };
 
 // Listening socket helpers (SO_REUSEPORT so every worker accepts on the same port).
-Result<int> Listen(const std::string& bind, uint16_t port);
+Result<int> Listen(const std::string& bind, uint16_t port, bool reuse_port = true);
 uint16_t LocalPort(int fd);
 
 }  // namespace cairn::server

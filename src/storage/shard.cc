@@ -272,6 +272,9 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
                          b->file_offset + b->logical_size - tail_start);
   }
   for (StreamHead* h : b->pinned) heads_.Unpin(h);
+  // Watchers hear of the commit before any writer is acknowledged: a client that saw its ack
+  // and then starts a LIVE watch never gets that event pushed.
+  if (b->events > 0 && options_.on_commit) options_.on_commit(id_, b->checkpoint.next_position);
   for (Completion& c : b->completions) {
     if (c.on_append) {
       if (!c.idem_scoped_key.empty()) {
@@ -295,7 +298,6 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   for (auto it = tentative_groups_.begin(); it != tentative_groups_.end();) {
     it = it->second.second == b->seq ? tentative_groups_.erase(it) : std::next(it);
   }
-  if (b->events > 0 && options_.on_commit) options_.on_commit(id_, b->checkpoint.next_position);
   stat_batches_.fetch_add(1, std::memory_order_relaxed);
   stat_batch_bytes_.fetch_add(b->buf.size(), std::memory_order_relaxed);
   stat_events_.fetch_add(b->events, std::memory_order_relaxed);

@@ -8,9 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <random>
 #include <string>
-#include <memory>
 #include <thread>
 #include <vector>
 
@@ -369,6 +369,23 @@ TEST(RobustnessTest, IdleConnectionsAreClosed) {
   EXPECT_TRUE(idle.WaitClosed(5000));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
   EXPECT_EQ(server.Stop(), 0) << server.LogTail();
+}
+
+TEST(RobustnessTest, APortInUseIsRefusedNotShared) {
+  // The workers listen with SO_REUSEPORT; a second server on the same port must not join the
+  // group and take half the connections: it refuses to start.
+  ServerProcess first({"--shards", "1"});
+  ASSERT_TRUE(first.Start()) << first.error();
+  for (auto flag : {"--resp-port", "--http-port"}) {
+    uint16_t port = std::string(flag) == "--resp-port" ? first.resp_port() : first.http_port();
+    ServerProcess second({"--shards", "1", flag, std::to_string(port)});
+    EXPECT_FALSE(second.Start()) << flag;
+    EXPECT_NE(second.Log().find("Address already in use"), std::string::npos)
+        << flag << ": " << second.LogTail();
+  }
+  RespClient c(first.resp_port());
+  EXPECT_EQ(c.Call({"PING"}).str, "PONG");
+  EXPECT_EQ(first.Stop(), 0) << first.LogTail();
 }
 
 }  // namespace

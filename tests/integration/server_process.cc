@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -117,9 +118,14 @@ bool ServerProcess::Restart() {
 bool ServerProcess::Spawn() {
   ++starts_;
   log_path_ = dir_.Sub("server-" + std::to_string(starts_) + ".log");
-  std::vector<std::string> args = {Binary(),      "serve",     "--data-dir",  data_dir_,
-                                   "--resp-port", "0",         "--http-port", "0",
-                                   "--bind",      "127.0.0.1", "--log-level", "info"};
+  std::vector<std::string> args = {Binary(), "serve",     "--data-dir",  data_dir_,
+                                   "--bind", "127.0.0.1", "--log-level", "info"};
+  // Ephemeral ports unless the test names one.
+  for (const char* port : {"--resp-port", "--http-port"}) {
+    if (std::find(extra_args_.begin(), extra_args_.end(), port) == extra_args_.end()) {
+      args.insert(args.end(), {port, "0"});
+    }
+  }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -1,7 +1,8 @@
 #pragma once
 // Test helper: runs `cairn serve` as a child process on ephemeral loopback ports.
 //
-// The server is started with `--resp-port 0 --http-port 0` on a data directory inside a
+// The server is started with `--resp-port 0 --http-port 0` (unless the test names a port) on a
+// data directory inside a
 // TempDir; its stderr goes to a log file per start (server-1.log, server-2.log, ...), and the
 // ports are taken from its startup line `cairn <v> serving: resp <addr>:<port> http
 // <addr>:<port>, ...`. Start() returns once PING answers on the RESP port.
