@@ -98,12 +98,24 @@ Result<SegmentReader::Item> SegmentReader::ReadRecord(uint64_t offset) {
 }
 
 Result<std::optional<uint64_t>> SegmentReader::FindValidRecord(uint64_t from) {
+  // Window by window: an all-zero window (the usual rest of a preallocated segment) is skipped
+  // with one memcmp; others are searched for the record magic at every 8-byte boundary.
   for (uint64_t off = format::AlignUp(from, format::kRecordAlign);
-       off + format::kRecordHeaderSize <= file_size_; off += format::kRecordAlign) {
-    CAIRN_ASSIGN_OR_RETURN(std::string_view m, Load(off, 4));
-    if (m.size() < 4 || DecodeFixed32(m.data()) != format::kRecordMagic) continue;
-    CAIRN_ASSIGN_OR_RETURN(Item item, ReadRecord(off));
-    if (item.kind == Item::Kind::kRecord) return std::optional<uint64_t>(off);
+       off + format::kRecordHeaderSize <= file_size_;) {
+    const uint64_t n = std::min<uint64_t>(kWindowBytes, file_size_ - off);
+    CAIRN_ASSIGN_OR_RETURN(std::string_view v, Load(off, n));
+    if (v.empty()) break;
+    if (v[0] != 0 || std::memcmp(v.data(), v.data() + 1, v.size() - 1) != 0) {
+      for (size_t i = 0; i + 4 <= v.size(); i += format::kRecordAlign) {
+        if (DecodeFixed32(v.data() + i) != format::kRecordMagic) continue;
+        const uint64_t at = off + i;
+        if (at + format::kRecordHeaderSize > file_size_) break;
+        CAIRN_ASSIGN_OR_RETURN(Item item, ReadRecord(at));
+        if (item.kind == Item::Kind::kRecord) return std::optional<uint64_t>(at);
+        CAIRN_ASSIGN_OR_RETURN(v, Load(off, n));  // ReadRecord moved the window
+      }
+    }
+    off += n;
   }
   return std::optional<uint64_t>();
 }
