@@ -140,13 +140,8 @@ struct WatchFrame {
   bool operator==(const WatchFrame&) const = default;
 };
 
-// A consumer group's committed cursor for one scope (EGROUP).
-struct GroupCursor {
-  std::string group;
-  std::string scope;
-  uint64_t cursor = 0;
-  bool operator==(const GroupCursor&) const = default;
-};
+// A consumer group's committed cursor for one scope (EGROUP): the engine's type.
+using GroupCursor = cairn::GroupCursor;
 
 // The typed client: one method per command of the contract, over one Connection. Owner: one
 // thread at a time.

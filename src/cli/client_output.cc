@@ -5,7 +5,6 @@
 
 #include "cairn/client.h"
 #include "protocol/http/encoding.h"
-#include "protocol/http/json_writer.h"
 #include "protocol/resp/reply_format.h"
 #include "server/http_replies.h"
 
@@ -25,28 +24,6 @@ std::string Printable(std::string_view bytes) {
   }
   if (printable) return std::string(bytes);
   return "(" + std::to_string(bytes.size()) + " bytes, base64) " + http::Base64Encode(bytes);
-}
-
-// One event as the HTTP API writes it: JsonRead of a one-event result less what JsonRead
-// writes around an empty one (`{"events":[` before the event, the rest after it).
-std::string JsonEvent(const RecordedEvent& e) {
-  static const std::string empty = server::JsonRead(ReadResult{}, false);
-  static const size_t prefix = empty.find('[') + 1;
-  ReadResult r;
-  r.events.push_back(e);
-  const std::string full = server::JsonRead(r, false);
-  return full.substr(prefix, full.size() - empty.size());
-}
-
-void GroupJson(http::JsonWriter& j, const client::GroupCursor& g) {
-  j.BeginObject();
-  j.Key("group");
-  j.String(g.group);
-  j.Key("scope");
-  j.String(g.scope);
-  j.Key("cursor");
-  j.Uint(g.cursor);
-  j.EndObject();
 }
 
 void PrintEvent(const RecordedEvent& e, bool with_hash) {
@@ -146,7 +123,7 @@ void PrintStrings(const std::vector<std::string>& items, bool json) {
 
 void PrintWatchEvent(const RecordedEvent& e, bool json) {
   if (json) {
-    std::string line = JsonEvent(e);
+    std::string line = server::JsonEvent(e);
     line.push_back('\n');
     Out(line);
   } else {
@@ -176,11 +153,7 @@ void PrintGroupCursor(const client::GroupCursor& g, bool json) {
                 static_cast<unsigned long long>(g.cursor));
     return;
   }
-  std::string out;
-  http::JsonWriter j(&out);
-  GroupJson(j, g);
-  out.push_back('\n');
-  Out(out);
+  Out(server::JsonGroup(g) + "\n");
 }
 
 void PrintGroupList(const std::vector<client::GroupCursor>& groups, bool json) {
@@ -188,16 +161,7 @@ void PrintGroupList(const std::vector<client::GroupCursor>& groups, bool json) {
     for (const client::GroupCursor& g : groups) PrintGroupCursor(g, false);
     return;
   }
-  std::string out;
-  http::JsonWriter j(&out);
-  j.BeginObject();
-  j.Key("groups");
-  j.BeginArray();
-  for (const client::GroupCursor& g : groups) GroupJson(j, g);
-  j.EndArray();
-  j.EndObject();
-  out.push_back('\n');
-  Out(out);
+  Out(server::JsonGroups(groups) + "\n");
 }
 
 void PrintGroupDeleted(bool deleted, bool json) {
