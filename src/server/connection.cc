@@ -195,13 +195,19 @@ void Connection::Arm(const std::shared_ptr<Watcher>& w) {
   }
 }
 
+// Ends a watch on this connection: frames still on their way are dropped, the node's count
+// released, and the hub told so that it forgets the watcher.
+void Connection::Cancel(Watcher& w) {
+  w.cancelled.store(true, std::memory_order_release);
+  w.held.clear();
+  worker_->server().watches().Release();
+  worker_->server().watches().hub(w.spec.scope.shard).Wake();
+}
+
 bool Connection::RemoveWatcher(uint64_t id) {
   for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
     if ((*it)->id != id) continue;
-    (*it)->cancelled.store(true, std::memory_order_release);
-    (*it)->held.clear();
-    worker_->server().watches().Release();
-    worker_->server().watches().hub((*it)->spec.scope.shard).Wake();
+    Cancel(**it);
     watchers_.erase(it);
     return true;
   }
@@ -209,11 +215,7 @@ bool Connection::RemoveWatcher(uint64_t id) {
 }
 
 void Connection::CancelWatchers() {
-  for (auto& w : watchers_) {
-    w->cancelled.store(true, std::memory_order_release);
-    worker_->server().watches().Release();
-    worker_->server().watches().hub(w->spec.scope.shard).Wake();
-  }
+  for (auto& w : watchers_) Cancel(*w);
   watchers_.clear();
   marks_out_.clear();
   marks_sending_.clear();

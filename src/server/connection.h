@@ -131,6 +131,7 @@ class Connection {
   void Arm(const std::shared_ptr<Watcher>& w);
   void AppendPush(const std::shared_ptr<Watcher>& w, std::string_view bytes);
   void ReleasePushes();
+  void Cancel(Watcher& w);
   void CancelWatchers();
 
   Worker* worker_;
