@@ -13,17 +13,18 @@ namespace cairn {
 
 struct IoCompletion {
   uint64_t token = 0;
-  // 0 when the write and the fdatasync after it both succeeded; otherwise -errno of the
-  // first failure (a short write reports -EIO with `short_write` set).
+  // 0 when the write succeeded and is durable (as after an fdatasync); otherwise -errno of
+  // the failure (a short write reports -EIO with `short_write` set).
   int result = 0;
   bool short_write = false;
-  const char* failed_op = "";  // "write" or "fdatasync" when result < 0
+  const char* failed_op = "";  // what failed ("write", "fdatasync", ...) when result < 0
 };
 
 class AsyncDisk {
  public:
   virtual ~AsyncDisk() = default;
-  // Writes `len` bytes at `offset` then fdatasyncs the file; one completion for both.
+  // Writes `len` bytes at `offset` and makes them durable (data and the metadata needed to
+  // read them back, as a write followed by fdatasync would); one completion.
   // With O_DIRECT files, buf, len and offset must be 4 KiB aligned.
   virtual Status SubmitWriteAndSync(int fd, const void* buf, uint32_t len, uint64_t offset,
                                     uint64_t token) = 0;
