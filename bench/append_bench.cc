@@ -3,8 +3,9 @@
 //   build/bench/append_bench --benchmark_counters_tabular=true
 //
 // BM_CairnBatched:     appends of 100 events (64-byte payloads), kept 64 in flight.
-// BM_CairnSingle:      single-event appends from 1,000 submitters, each with one append in
-//                      flight (the next is submitted from the previous one's completion).
+// BM_CairnSingle:      single-event appends from 1,000 (or 16) submitters, each with one append
+//                      in flight (the next is submitted from the previous one's completion);
+//                      each once more with segment_zero_fill off, for the difference.
 // BM_RocksDbSyncBatch: the peer. The same 100-event batches written to RocksDB with its WAL
 //                      and sync=true from as many threads as there are shards.
 // Every figure is events per second made durable (fdatasync returned before the count).
@@ -37,9 +38,10 @@ std::string BenchDir(const char* name) {
   return path;
 }
 
-std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
+std::unique_ptr<Engine> OpenEngine(const std::string& dir, bool zero_fill = true) {
   EngineOptions o;
   o.data_dir = dir;
+  o.segment_zero_fill = zero_fill;
   auto e = Engine::Open(o);
   if (!e.ok()) {
     std::fprintf(stderr, "open: %s\n", e.status().ToString().c_str());
@@ -114,7 +116,7 @@ BENCHMARK(BM_CairnBatched)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_CairnSingle(benchmark::State& state) {
   const std::string dir = BenchDir("single");
-  auto engine = OpenEngine(dir);
+  auto engine = OpenEngine(dir, state.range(1) != 0);
   const int submitters = static_cast<int>(state.range(0));
   const int64_t per_round = 200000;
   std::atomic<int64_t> total{0};
@@ -149,13 +151,24 @@ void BM_CairnSingle(benchmark::State& state) {
   state.SetItemsProcessed(total.load());
   state.counters["errors"] = errors.load();
   auto st = engine->Stats();
-  uint64_t batches = 0, events = 0;
-  for (auto& s : st.shards) batches += s.batches, events += s.events;
+  uint64_t batches = 0, events = 0, sync_us = 0;
+  for (auto& s : st.shards)
+    batches += s.batches, events += s.events, sync_us += s.sync_latency_sum_us;
   state.counters["events_per_fsync"] = batches ? double(events) / batches : 0;
+  state.counters["write_sync_us"] = batches ? double(sync_us) / batches : 0;
   engine.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_CairnSingle)->Arg(1000)->UseRealTime()->Unit(benchmark::kMillisecond);
+// Args: submitters, segment_zero_fill. 16 submitters are bound by the write + fdatasync
+// latency, 1,000 by the shard threads' work.
+BENCHMARK(BM_CairnSingle)
+    ->ArgNames({"submitters", "zero_fill"})
+    ->Args({1000, 1})
+    ->Args({1000, 0})
+    ->Args({16, 1})
+    ->Args({16, 0})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_RocksDbSyncBatch(benchmark::State& state) {
   static rocksdb::DB* db = nullptr;

@@ -62,6 +62,7 @@ const std::vector<SettingInfo>& Settings() {
        "Seconds without a frame before a server-sent event stream gets a heartbeat"},
       {"idempotency_window_s", "How long idempotency keys are remembered"},
       {"segment_size", "Log segment size when creating"},
+      {"segment_zero_fill", "Zero-fill the next log segment ahead of use: true or false"},
       {"max_event_bytes", "Largest event data"},
       {"max_metadata_bytes", "Largest event metadata"},
       {"max_events_per_append", "Events in one append at most"},
@@ -156,6 +157,11 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->idempotency_window_s, 1, 365ull * 86400);
   } else if (name == "segment_size") {
     return SetSize(name, v, &c->segment_size_bytes, 1ull << 20);
+  } else if (name == "segment_zero_fill") {
+    if (v != "true" && v != "false") {
+      return Status::Invalid("segment_zero_fill must be true or false, got '" + v + "'");
+    }
+    c->segment_zero_fill = v == "true";
   } else if (name == "max_event_bytes") {
     return SetUint(name, v, &c->max_event_bytes, 1, 64u << 20);
   } else if (name == "max_metadata_bytes") {
@@ -193,11 +199,14 @@ Status LoadConfig(const std::string& config_path, const std::map<std::string, st
       std::string value;
       if (auto s = node.value<std::string>()) {
         value = *s;
+      } else if (node.is_boolean()) {
+        value = *node.value<bool>() ? "true" : "false";
       } else if (auto i = node.value<int64_t>()) {
         if (*i < 0) return Status::Invalid("config file: " + name + " must not be negative");
         value = std::to_string(*i);
       } else {
-        return Status::Invalid("config file: " + name + " must be a string or an integer");
+        return Status::Invalid("config file: " + name +
+                               " must be a string, an integer or a boolean");
       }
       CAIRN_RETURN_IF_ERROR(ApplySetting(config, name, value));
     }
@@ -217,6 +226,7 @@ EngineOptions ToEngineOptions(const ServerConfig& c) {
   o.shard_key = *ParseShardKey(c.shard_key);
   o.memory_budget_bytes = c.memory_budget_bytes;
   o.segment_size_bytes = c.segment_size_bytes;
+  o.segment_zero_fill = c.segment_zero_fill;
   o.idempotency_window_ms = c.idempotency_window_s * 1000;
   o.max_queued_requests_per_shard = c.max_queued_per_shard;
   o.limits.max_event_data_bytes = c.max_event_bytes;

@@ -38,6 +38,7 @@ struct ServerConfig {
                                     // frames per watcher before it pauses
   uint64_t idempotency_window_s = 24 * 3600;
   uint64_t segment_size_bytes = 256ull << 20;
+  bool segment_zero_fill = true;
   uint32_t max_event_bytes = 1u << 20;
   uint32_t max_metadata_bytes = 64u << 10;
   uint32_t max_events_per_append = 10000;

@@ -18,6 +18,10 @@ constexpr uint64_t kFlushEveryBytes = 64u << 20;  // bounds the log replayed aft
 constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
 constexpr uint64_t kSweepEveryNs = 5'000'000'000ull;
 constexpr int kMaxSweepKeys = 1000;
+// A write that reaches past the pre-written part of its segment carries zeros up to the next
+// boundary of this size and one more such chunk (capped at the segment's end).
+constexpr uint64_t kZeroFillChunk = 1u << 20;
+constexpr uint64_t kZeroFillMaxWrite = 256u << 10;  // larger writes carry no zeros
 
 }  // namespace
 
@@ -177,7 +181,7 @@ Shard::Batch* Shard::NewBatch() {
   b->fd = segment_fd_;
   b->file_offset = format::AlignDown(segment_end_, format::kBlockSize);
   size_t carried = segment_end_ - b->file_offset;
-  b->buf.Reserve(std::max<size_t>(options_.max_batch_bytes, carried));
+  b->buf.Reserve(std::max<size_t>(options_.max_batch_bytes, carried) + 2 * kZeroFillChunk);
   if (carried > 0) {
     // The partial block at the end of the segment is rewritten with the new records.
     const Batch* prev = batches_.empty() ? nullptr : batches_.back().get();
@@ -226,6 +230,7 @@ void Shard::MaybeSubmit() {
   Batch* b = batches_.front().get();
   if (!b->sealed) Seal(b);
   b->buf.Resize(format::AlignUp(b->logical_size, format::kBlockSize));
+  if (options_.segment_zero_fill) ZeroFillAhead(b);
   Status st = disk_->SubmitWriteAndSync(b->fd, b->buf.data(), static_cast<uint32_t>(b->buf.size()),
                                         b->file_offset, b->seq);
   if (!st.ok()) {
@@ -234,6 +239,34 @@ void Shard::MaybeSubmit() {
   }
   write_in_flight_ = true;
   b->submit_us = MonotonicMicros();
+}
+
+// On ext4 (and XFS), a segment allocated with fallocate has "unwritten" extents: the first
+// write into each of them converts it, and the fdatasync that follows must commit that
+// change to the journal besides flushing the data. Writing zeros a little ahead of the log's
+// end, as part of a small log write, converts the extents once per chunk instead of once per
+// commit: 4 KiB write + fdatasync 145 -> 90 µs on this kind of disk. Large writes (busy
+// shards) are left alone: one conversion is little next to their size, and the zeros would
+// lengthen the write everything else waits for. Zeros past the last record are what
+// recovery expects there anyway.
+void Shard::ZeroFillAhead(Batch* b) {
+  if (b->segment_id != zeroed_segment_) {
+    zeroed_segment_ = b->segment_id;
+    zeroed_to_ = 0;  // unknown (a recovered segment): the first write fills ahead
+  }
+  const uint64_t end = b->file_offset + b->buf.size();
+  if (end <= zeroed_to_) return;
+  if (b->buf.size() >= kZeroFillMaxWrite) {
+    zeroed_to_ = end;
+    return;
+  }
+  const uint64_t target = std::min<uint64_t>(format::AlignUp(end, kZeroFillChunk) + kZeroFillChunk,
+                                             options_.segment_size_bytes);
+  if (target > end) {
+    b->zero_fill = target - end;
+    b->buf.Resize(b->buf.size() + b->zero_fill);  // AlignedBuffer zero-fills what it adds
+  }
+  zeroed_to_ = std::max(target, end);
 }
 
 void Shard::OnWriteDone(const IoCompletion& c) {
@@ -299,12 +332,12 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
     it = it->second.second == b->seq ? tentative_groups_.erase(it) : std::next(it);
   }
   stat_batches_.fetch_add(1, std::memory_order_relaxed);
-  stat_batch_bytes_.fetch_add(b->buf.size(), std::memory_order_relaxed);
+  stat_batch_bytes_.fetch_add(b->buf.size() - b->zero_fill, std::memory_order_relaxed);
   stat_events_.fetch_add(b->events, std::memory_order_relaxed);
   stat_appends_.fetch_add(b->completions.size(), std::memory_order_relaxed);
   stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
   PublishHeadStats();
-  unflushed_log_bytes_ += b->buf.size();
+  unflushed_log_bytes_ += b->buf.size() - b->zero_fill;
   CloseSealedSegmentFds();
   RecycleBatch(std::move(b));
 }
@@ -333,6 +366,7 @@ void Shard::RecycleBatch(std::unique_ptr<Batch> b) {
   }
   b->buf.clear();
   b->logical_size = 0;
+  b->zero_fill = 0;
   b->sealed = false;
   b->events = 0;
   b->index.Clear();

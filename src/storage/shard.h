@@ -108,6 +108,7 @@ class Shard {
     bool sealed = false;
     uint64_t events = 0;
     uint64_t submit_us = 0;  // when its write was submitted (monotonic), for the stats
+    size_t zero_fill = 0;    // zeros appended past the records to pre-write the segment
     rocksdb::WriteBatch index;
     ScopeIndexer scopes;  // the batch's scope groups, written with `index`
     std::vector<Completion> completions;
@@ -187,6 +188,12 @@ class Shard {
   AlignedBuffer segment_tail_;  // bytes of the partial block ending at segment_end_, when no
                                 // batch of this segment is pending
   std::vector<int> open_fds_;
+  // Pre-writing the segment ahead of the log's end (segment_zero_fill): blocks of segment
+  // zeroed_segment_ below zeroed_to_ are known to have been written (records or zeros), so a
+  // write there does not make the next fdatasync commit file-system metadata.
+  uint64_t zeroed_segment_ = 0;
+  uint64_t zeroed_to_ = 0;
+  void ZeroFillAhead(Batch* b);
   std::deque<std::unique_ptr<Batch>> batches_;  // front may be in flight
   // Finished batches, kept for reuse: their buffers stay allocated (and faulted in), so a
   // busy shard does not allocate, zero and page-fault a fresh batch buffer per commit.

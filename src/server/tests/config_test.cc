@@ -41,6 +41,26 @@ TEST(Config, BadValuesAreRefusedWithTheirName) {
   EXPECT_FALSE(LoadConfig(path, {}, &c).ok());
 }
 
+TEST(Config, BooleanSettingsFromTheFileTheEnvironmentAndFlags) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/cairn.toml";
+  std::ofstream(path) << "segment_zero_fill = false\n";
+  ServerConfig c;
+  EXPECT_TRUE(c.segment_zero_fill);
+  ASSERT_TRUE(LoadConfig(path, {}, &c).ok());
+  EXPECT_FALSE(c.segment_zero_fill);
+  EXPECT_FALSE(ToEngineOptions(c).segment_zero_fill);
+  setenv("CAIRN_SEGMENT_ZERO_FILL", "true", 1);
+  ASSERT_TRUE(LoadConfig(path, {}, &c).ok());
+  unsetenv("CAIRN_SEGMENT_ZERO_FILL");
+  EXPECT_TRUE(c.segment_zero_fill);
+  ASSERT_TRUE(LoadConfig("", {{"segment_zero_fill", "false"}}, &c).ok());
+  EXPECT_FALSE(c.segment_zero_fill);
+  Status st = LoadConfig("", {{"segment_zero_fill", "yes"}}, &c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("segment_zero_fill"), std::string::npos);
+}
+
 TEST(Config, SizesAndNames) {
   uint64_t b = 0;
   EXPECT_TRUE(ParseSize("512MiB", &b));

@@ -3,7 +3,12 @@
 
 #include "cairn/engine.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -11,6 +16,7 @@
 #include <thread>
 
 #include "io/env.h"
+#include "storage/format.h"
 #include "storage/segment_files.h"
 #include "testing/temp_dir.h"
 
@@ -520,6 +526,76 @@ TEST(EngineIdempotencyWindow, KeysExpireAndAreSweptAtAnyRate) {
   auto old = (*e2)->AppendSync(One("acme/k/5", Expected::Any(), {Ev("C", "z")}, "key-5"));
   ASSERT_TRUE(old.ok());
   EXPECT_FALSE(old->duplicate);
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// Bytes of [0, len) of the file that lie in extents the file system reports as allocated
+// but unwritten (FIEMAP); -1 when the file system cannot tell.
+int64_t UnwrittenBytes(const std::string& path, uint64_t len) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return -1;
+  constexpr int kMax = 256;
+  std::vector<char> buf(sizeof(fiemap) + kMax * sizeof(fiemap_extent));
+  auto* fm = reinterpret_cast<fiemap*>(buf.data());
+  fm->fm_start = 0;
+  fm->fm_length = len;
+  fm->fm_flags = FIEMAP_FLAG_SYNC;
+  fm->fm_extent_count = kMax;
+  int r = ::ioctl(fd, FS_IOC_FIEMAP, fm);
+  ::close(fd);
+  if (r != 0) return -1;
+  int64_t unwritten = 0;
+  for (uint32_t i = 0; i < fm->fm_mapped_extents; ++i) {
+    const fiemap_extent& e = fm->fm_extents[i];
+    if ((e.fe_flags & FIEMAP_EXTENT_UNWRITTEN) == 0) continue;
+    const uint64_t a = e.fe_logical;
+    const uint64_t b = std::min<uint64_t>(e.fe_logical + e.fe_length, len);
+    if (b > a) unwritten += static_cast<int64_t>(b - a);
+  }
+  return unwritten;
+}
+
+// With segment_zero_fill (the default) a log write that reaches past the pre-written part of
+// the segment carries zeros up to the next MiB boundary and one MiB more, so the blocks the
+// next commits write into are already written extents; without it they stay unwritten.
+TEST(EngineZeroFillTest, LogWritesPreWriteTheSegmentAheadOfTheirEnd) {
+  for (bool zero_fill : {true, false}) {
+    testing::TempDir dir;
+    EngineOptions o;
+    o.data_dir = dir.Sub("data");
+    o.shards = 1;
+    o.memory_budget_bytes = 64ull << 20;
+    o.segment_size_bytes = 8ull << 20;
+    o.segment_zero_fill = zero_fill;
+    {
+      auto e = Engine::Open(o);
+      ASSERT_TRUE(e.ok()) << e.status().ToString();
+      AppendRequest r = One("acme/a/1", Expected::Any(), {Ev("T", "x")});
+      ASSERT_TRUE((*e)->AppendSync(r).ok());
+    }
+    const std::string seg = o.data_dir + "/shard-000/log/" + format::SegmentFileName(1);
+    const int64_t head = UnwrittenBytes(seg, 2ull << 20);
+    if (head < 0) GTEST_SKIP() << "the file system does not report extents (FIEMAP)";
+    const int64_t all = UnwrittenBytes(seg, o.segment_size_bytes);
+    if (zero_fill) {
+      EXPECT_EQ(head, 0) << "the first 2 MiB should be written";
+      EXPECT_EQ(all, int64_t{6} << 20) << "the rest stays allocated, unwritten";
+    } else if (all == 0) {
+      GTEST_SKIP() << "the file system allocates written blocks";
+    } else {
+      EXPECT_GT(head, int64_t{1} << 20);
+    }
+    // Reopening and appending goes on from the recovered end.
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    AppendRequest r = One("acme/a/1", Expected::Exact(1), {Ev("T", "y")});
+    ASSERT_TRUE((*e)->AppendSync(r).ok());
+  }
 }
 
 }  // namespace
