@@ -12,4 +12,5 @@ CAIRN_BENCH_DIR="$dir" "$bin/append_bench" --benchmark_min_time=0.01 \
 "$bin/scale_bench" open --dir "$dir/scale" --segment-mb 1 | grep -q "^open:"
 "$bin/scale_bench" occ --dir "$dir/scale" --streams 20000 --samples 2000 --writes 2000 \
   --segment-mb 1 2>/dev/null | grep -q "^ratio"
+"$bin/sync_bench" "$dir" 20 1 | grep -q "written with zeros"
 echo "bench smoke: ok"
