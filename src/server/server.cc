@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/thread_name.h"
+
 namespace cairn::server {
 namespace {
 
@@ -137,7 +139,7 @@ Status Server::Open() {
   if (!engine.ok()) return engine.status();
   engine_ = std::move(*engine);
   watches_->Start(this);
-  reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads));
+  reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads), "cairn-read");
   uint32_t n = config_.reactors;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   uint16_t resp_port = config_.resp_port;
@@ -153,7 +155,12 @@ Status Server::Open() {
   }
   resp_port_ = resp_port;
   http_port_ = http_port;
-  for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    threads_.emplace_back([w = workers_[i].get(), i] {
+      SetThreadName("cairn-net-" + std::to_string(i));
+      w->Run();
+    });
+  }
   ready_.store(true, std::memory_order_release);
   EngineStats st = engine_->Stats();
   uint64_t events = 0;

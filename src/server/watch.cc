@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/thread_name.h"
 #include "protocol/resp/reply_format.h"
 #include "protocol/resp/reply_writer.h"
 #include "server/connection.h"
@@ -93,7 +94,10 @@ WatchHub::~WatchHub() { Stop(); }
 void WatchHub::Start(uint64_t next_position) {
   committed_next_.store(next_position, std::memory_order_release);
   dispatched_ = next_position - 1;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("cairn-watch-" + std::to_string(shard_));
+    Run();
+  });
 }
 
 void WatchHub::Stop() {
@@ -109,6 +113,9 @@ void WatchHub::Stop() {
 
 void WatchHub::OnCommit(uint64_t next_position) {
   committed_next_.store(next_position, std::memory_order_seq_cst);
+  // Without watchers there is nothing to dispatch; a watcher added later wakes the hub
+  // itself, and its first turn reads committed_next_.
+  if (!has_watchers_.load(std::memory_order_seq_cst)) return;
   if (!sleeping_.load(std::memory_order_seq_cst)) return;
   {
     std::lock_guard l(mu_);
@@ -175,6 +182,7 @@ void WatchHub::TakeControl() {
   std::erase_if(watchers_, [](const std::shared_ptr<Watcher>& w) {
     return w->cancelled.load(std::memory_order_acquire);
   });
+  has_watchers_.store(!watchers_.empty(), std::memory_order_seq_cst);
 }
 
 bool WatchHub::Turn() {

@@ -123,6 +123,9 @@ class WatchHub {
   std::atomic<uint64_t> committed_next_{1};
   std::atomic<bool> stop_{false};
   std::atomic<bool> sleeping_{false};
+  // Whether the hub has watchers (set by its thread after taking new ones): with none, a
+  // commit only records its position and wakes nobody.
+  std::atomic<bool> has_watchers_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool signalled_ = false;                        // guarded by mu_

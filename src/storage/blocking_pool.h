@@ -10,15 +10,23 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "base/thread_name.h"
 
 namespace cairn {
 
 class BlockingPool {
  public:
-  explicit BlockingPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  BlockingPool(int threads, const std::string& name) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, name] {
+        SetThreadName(name);
+        Loop();
+      });
+    }
   }
   ~BlockingPool() {
     {

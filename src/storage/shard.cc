@@ -7,6 +7,7 @@
 
 #include "base/assert.h"
 #include "base/coding.h"
+#include "base/thread_name.h"
 #include "storage/format.h"
 
 namespace cairn {
@@ -48,9 +49,13 @@ Status Shard::Open(const IndexResources& resources) {
   CAIRN_ASSIGN_OR_RETURN(disk_, env_->NewAsyncDisk());
   CAIRN_RETURN_IF_ERROR(Recover());
   stat_next_position_ = next_position_;
-  prefetch_pool_ = std::make_unique<BlockingPool>(kPrefetchThreads);
+  prefetch_pool_ =
+      std::make_unique<BlockingPool>(kPrefetchThreads, "cairn-lookup-" + std::to_string(id_));
   accepting_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("cairn-shard-" + std::to_string(id_));
+    Run();
+  });
   return Status::Ok();
 }
 
