@@ -95,6 +95,10 @@ Result<std::unique_ptr<ShardIndex>> ShardIndex::Open(const std::string& path,
   o.info_log_level = rocksdb::WARN_LEVEL;
   o.keep_log_file_num = 2;
   o.memtable_insert_with_hint_prefix_extractor = std::make_shared<InsertHintPrefix>();
+  // A bloom filter over whole keys in each memtable: a lookup of a key the memtable does not
+  // hold (a new stream's metadata, an unused idempotency key) skips the skip-list descent.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = res.block_cache;
   t.cache_index_and_filter_blocks = true;
