@@ -1,0 +1,334 @@
+#include "schema/registry.h"
+
+#include "schema/rapidjson.h"
+// (first: see rapidjson.h)
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <exception>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "base/names.h"
+#include "schema/compat.h"
+
+namespace cairn::schema {
+
+struct Compiled {
+  rapidjson::Document doc;  // the schema's JSON, for the compatibility rules
+  valijson::Schema schema;
+  bool uses_regex = false;  // pattern, patternProperties or format somewhere
+};
+
+namespace {
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag;
+
+// Depth of a JSON value, and whether any string or member name is longer than `max_string`
+// (explicit stack: the input is untrusted and may nest deeply).
+struct Shape {
+  size_t depth = 0;
+  size_t longest_string = 0;
+  std::string longest_at;  // JSON pointer of the first string over the bound
+};
+
+void Measure(const rapidjson::Value& root, size_t max_string, Shape* out) {
+  struct Item {
+    const rapidjson::Value* v;
+    size_t depth;
+    std::string at;
+  };
+  std::vector<Item> stack{{&root, 1, ""}};
+  while (!stack.empty()) {
+    Item it = std::move(stack.back());
+    stack.pop_back();
+    out->depth = std::max(out->depth, it.depth);
+    auto note = [&](size_t len, const std::string& at) {
+      if (len > out->longest_string) out->longest_string = len;
+      if (len > max_string && out->longest_at.empty()) out->longest_at = at.empty() ? "/" : at;
+    };
+    if (it.v->IsString()) {
+      note(it.v->GetStringLength(), it.at);
+    } else if (it.v->IsArray()) {
+      size_t i = 0;
+      for (const auto& x : it.v->GetArray()) {
+        stack.push_back({&x, it.depth + 1, it.at + "/" + std::to_string(i++)});
+      }
+    } else if (it.v->IsObject()) {
+      for (const auto& m : it.v->GetObject()) {
+        std::string at = it.at + "/" + PointerToken({m.name.GetString(), m.name.GetStringLength()});
+        note(m.name.GetStringLength(), at);
+        stack.push_back({&m.value, it.depth + 1, std::move(at)});
+      }
+    }
+  }
+}
+
+bool UsesRegex(const rapidjson::Value& v) {
+  std::vector<const rapidjson::Value*> stack{&v};
+  while (!stack.empty()) {
+    const rapidjson::Value* x = stack.back();
+    stack.pop_back();
+    if (x->IsArray()) {
+      for (const auto& e : x->GetArray()) stack.push_back(&e);
+    } else if (x->IsObject()) {
+      for (const auto& m : x->GetObject()) {
+        std::string_view k(m.name.GetString(), m.name.GetStringLength());
+        if (k == "pattern" || k == "patternProperties" || k == "format") return true;
+        stack.push_back(&m.value);
+      }
+    }
+  }
+  return false;
+}
+
+// valijson's context ("<root>", "[items]", "[0]", ...) as a JSON pointer.
+std::string ContextPointer(const std::vector<std::string>& context) {
+  std::string p;
+  for (const std::string& c : context) {
+    if (c == "<root>") continue;
+    std::string_view s = c;
+    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+    p += "/" + PointerToken(s);
+  }
+  return p;
+}
+
+std::string TypeKey(std::string_view org, std::string_view type) {
+  std::string k(org);
+  k.push_back('\0');
+  k.append(type);
+  return k;
+}
+
+std::string Name(const SchemaDefinition& d) {
+  return d.org + "/" + d.type + " " + d.version.ToString();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
+  auto c = std::make_shared<Compiled>();
+  c->doc.Parse<kParseFlags>(body.data(), body.size());
+  if (c->doc.HasParseError()) {
+    return Status::Invalid(std::string("schema is not JSON: ") +
+                           rapidjson::GetParseError_En(c->doc.GetParseError()) + " at byte " +
+                           std::to_string(c->doc.GetErrorOffset()));
+  }
+  if (!c->doc.IsObject()) return Status::Invalid("a schema must be a JSON object");
+  Shape shape;
+  Measure(c->doc, SIZE_MAX, &shape);
+  if (shape.depth > 64) return Status::Invalid("a schema may nest at most 64 levels");
+  try {
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::RapidJsonAdapter adapter(c->doc);
+    parser.populateSchema(adapter, c->schema);  // no fetcher: a remote $ref is refused
+  } catch (const std::exception& e) {
+    return Status::Invalid(std::string("invalid schema: ") + e.what());
+  }
+  c->uses_regex = UsesRegex(c->doc);
+  return std::shared_ptr<const Compiled>(std::move(c));
+}
+
+Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimits& limits,
+                    const std::string& prefix) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(data.data(), data.size());
+  if (doc.HasParseError()) return Status::Schema(prefix + "data is not JSON");
+  Shape shape;
+  Measure(doc, c.uses_regex ? limits.max_regex_checked_bytes : SIZE_MAX, &shape);
+  if (shape.depth > limits.max_data_depth) {
+    return Status::Schema(prefix + "data nests deeper than " +
+                          std::to_string(limits.max_data_depth) + " levels");
+  }
+  if (!shape.longest_at.empty()) {
+    return Status::Schema(prefix + "at " + shape.longest_at + ": string longer than " +
+                          std::to_string(limits.max_regex_checked_bytes) +
+                          " bytes under a schema that uses pattern or format");
+  }
+  // One validator per thread: it caches the regexes of `pattern` constraints.
+  thread_local valijson::Validator validator;
+  valijson::ValidationResults results;
+  bool ok = false;
+  try {
+    ok = validator.validate(c.schema, valijson::adapters::RapidJsonAdapter(doc), &results);
+  } catch (const std::exception& e) {
+    return Status::Schema(prefix + "validation failed: " + e.what());
+  }
+  if (ok) return Status::Ok();
+  // The deepest error is the most precise; the ones above it only say "failed below".
+  const valijson::ValidationResults::Error* best = nullptr;
+  for (const auto& e : results) {
+    if (best == nullptr || e.context.size() > best->context.size()) best = &e;
+  }
+  if (best == nullptr) return Status::Schema(prefix + "at \"\" (the root): invalid");
+  std::string at = ContextPointer(best->context);
+  return Status::Schema(prefix + "at " + (at.empty() ? "\"\" (the root)" : at) + ": " +
+                        best->description);
+}
+
+const Entry* Snapshot::Resolve(std::string_view org, std::string_view type,
+                               const VersionSelector* selector) const {
+  const Types* types = TypesOf(org);
+  if (types == nullptr) return nullptr;
+  auto it = types->find(type);
+  if (it == types->end()) return nullptr;
+  for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+    if (selector == nullptr || selector->Matches(v->def.version)) return &*v;
+  }
+  return nullptr;
+}
+
+const Snapshot::Types* Snapshot::TypesOf(std::string_view org) const {
+  auto it = orgs_.find(org);
+  return it == orgs_.end() ? nullptr : &it->second;
+}
+
+Registry::Registry(RegistryLimits limits, std::vector<std::string> required_orgs)
+    : limits_(limits),
+      required_(required_orgs.begin(), required_orgs.end()),
+      snapshot_(std::make_shared<const Snapshot>()) {}
+
+Status Registry::Load(const std::vector<SchemaDefinition>& stored) {
+  auto s = std::make_shared<Snapshot>();
+  for (const SchemaDefinition& d : stored) {
+    auto c = Compile(d.body);
+    if (!c.ok()) {
+      return Status::Corruption("stored schema " + Name(d) +
+                                " does not compile: " + c.status().message());
+    }
+    Snapshot::Versions& v = s->orgs_[d.org][d.type];
+    v.push_back(Entry{d, *c});
+    ++s->size_;
+  }
+  for (auto& [org, types] : s->orgs_) {
+    for (auto& [type, versions] : types) {
+      std::sort(versions.begin(), versions.end(),
+                [](const Entry& a, const Entry& b) { return a.def.version < b.def.version; });
+    }
+  }
+  std::lock_guard lock(write_mu_);
+  snapshot_.store(std::move(s));
+  return Status::Ok();
+}
+
+Status Registry::Check(const Snapshot& s, const SchemaDefinition& def, const Compiled& c) const {
+  const Snapshot::Types* types = s.TypesOf(def.org);
+  if (types == nullptr) return Status::Ok();
+  auto it = types->find(def.type);
+  if (it == types->end()) return Status::Ok();
+  const Snapshot::Versions& versions = it->second;
+  if (versions.size() >= limits_.max_versions_per_type) {
+    return Status::TooLarge("at most " + std::to_string(limits_.max_versions_per_type) +
+                            " versions per org and event type");
+  }
+  // The neighbours in the same MAJOR: the new version must accept what the previous one
+  // accepted, and the next one (when a lower version is registered late) what it accepts.
+  const Entry* prev = nullptr;
+  const Entry* next = nullptr;
+  for (const Entry& e : versions) {
+    if (e.def.version.major != def.version.major) continue;
+    if (e.def.version < def.version) prev = &e;
+    if (def.version < e.def.version && next == nullptr) next = &e;
+  }
+  auto compare = [&](const Compiled& older, const Compiled& newer, const SchemaDefinition& o,
+                     const SchemaDefinition& n) -> Status {
+    auto v = CheckCompatible(older.doc, newer.doc, 5);
+    if (v.empty()) return Status::Ok();
+    std::string m =
+        "schema " + Name(n) + " is not backward compatible with " + o.version.ToString() + ": ";
+    for (size_t i = 0; i < v.size(); ++i) m += (i ? "; " : "") + FormatViolation(v[i]);
+    return Status::Schema(std::move(m));
+  };
+  if (prev != nullptr) CAIRN_RETURN_IF_ERROR(compare(*prev->compiled, c, prev->def, def));
+  if (next != nullptr) CAIRN_RETURN_IF_ERROR(compare(c, *next->compiled, def, next->def));
+  return Status::Ok();
+}
+
+Result<Prepared> Registry::Prepare(SchemaDefinition def) {
+  CAIRN_RETURN_IF_ERROR(ValidateOrg(def.org));
+  CAIRN_RETURN_IF_ERROR(ValidateEventType(def.type));
+  if (def.body.size() > limits_.max_schema_bytes) {
+    return Status::TooLarge("a schema may be at most " + std::to_string(limits_.max_schema_bytes) +
+                            " bytes");
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto compiled, Compile(def.body));
+  std::lock_guard lock(write_mu_);
+  std::shared_ptr<const Snapshot> s = snapshot_.load();
+  VersionSelector exact{def.version.major, def.version.minor, def.version.patch};
+  if (const Entry* e = s->Resolve(def.org, def.type, &exact)) {
+    if (e->def.body != def.body) {
+      return Status::Invalid("schema " + Name(def) +
+                             " is already registered with other content (schemas are immutable)");
+    }
+    return Prepared{std::move(def), true, e->compiled};
+  }
+  std::string key = TypeKey(def.org, def.type);
+  if (in_flight_.count(key) > 0) {
+    return Status::Busy("another version of " + def.org + "/" + def.type +
+                        " is being registered; retry shortly");
+  }
+  if (s->size() + in_flight_.size() >= limits_.max_schemas) {
+    return Status::TooLarge("at most " + std::to_string(limits_.max_schemas) +
+                            " schemas may be registered");
+  }
+  CAIRN_RETURN_IF_ERROR(Check(*s, def, *compiled));
+  in_flight_.insert(std::move(key));
+  return Prepared{std::move(def), false, std::move(compiled)};
+}
+
+void Registry::Finish(const Prepared& p, const Status& written) {
+  std::lock_guard lock(write_mu_);
+  in_flight_.erase(TypeKey(p.def.org, p.def.type));
+  if (!written.ok()) return;
+  auto s = std::make_shared<Snapshot>(*snapshot_.load());
+  Snapshot::Versions& v = s->orgs_[p.def.org][p.def.type];
+  auto at =
+      std::lower_bound(v.begin(), v.end(), p.def.version,
+                       [](const Entry& e, const SchemaVersion& x) { return e.def.version < x; });
+  if (at != v.end() && at->def.version == p.def.version) return;  // already there
+  v.insert(at, Entry{p.def, p.compiled});
+  ++s->size_;
+  snapshot_.store(std::move(s));
+}
+
+Status Registry::ValidateAppend(AppendRequest* request) const {
+  std::shared_ptr<const Snapshot> s = snapshot_.load();
+  size_t index = 0;
+  for (AppendClause& clause : request->clauses) {
+    std::string_view org(clause.stream);
+    org = org.substr(0, org.find('/'));
+    const Snapshot::Types* types = s->TypesOf(org);
+    const bool required = Required(org);
+    for (ProposedEvent& e : clause.events) {
+      const size_t i = index++;
+      const bool versioned = e.type.find('@') != std::string::npos;
+      if (types == nullptr && !required && !versioned) continue;
+      CAIRN_ASSIGN_OR_RETURN(TypeRef ref, ParseTypeRef(e.type));
+      const VersionSelector* sel = ref.selector ? &*ref.selector : nullptr;
+      const Entry* entry = s->Resolve(org, ref.type, sel);
+      const std::string event = "event " + std::to_string(i) + " ";
+      if (entry == nullptr) {
+        if (sel != nullptr) {
+          return Status::Schema(event + "(" + e.type + "): no schema " + std::string(org) + "/" +
+                                std::string(ref.type) + "@" + sel->ToString() + " registered");
+        }
+        if (required) {
+          return Status::Schema(event + "(" + e.type + "): org " + std::string(org) +
+                                " requires a schema for every event type and " +
+                                std::string(ref.type) + " has none");
+        }
+        continue;
+      }
+      CAIRN_RETURN_IF_ERROR(ValidateData(
+          *entry->compiled, e.data, limits_,
+          event + "(" + std::string(ref.type) + " " + entry->def.version.ToString() + "): "));
+      if (versioned) e.type.resize(ref.type.size());  // stored with the plain type
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::schema
