@@ -40,6 +40,7 @@ void Measure(const rapidjson::Value& root, size_t max_string, Shape* out) {
     size_t depth;
     std::string at;
   };
+  const bool paths = max_string != SIZE_MAX;  // pointers only name a string over the bound
   std::vector<Item> stack{{&root, 1, ""}};
   while (!stack.empty()) {
     Item it = std::move(stack.back());
@@ -47,18 +48,21 @@ void Measure(const rapidjson::Value& root, size_t max_string, Shape* out) {
     out->depth = std::max(out->depth, it.depth);
     auto note = [&](size_t len, const std::string& at) {
       if (len > out->longest_string) out->longest_string = len;
-      if (len > max_string && out->longest_at.empty()) out->longest_at = at.empty() ? "/" : at;
+      if (len > max_string && out->longest_at.empty()) {
+        out->longest_at = at.empty() ? "\"\" (the root)" : at;
+      }
     };
     if (it.v->IsString()) {
       note(it.v->GetStringLength(), it.at);
     } else if (it.v->IsArray()) {
       size_t i = 0;
       for (const auto& x : it.v->GetArray()) {
-        stack.push_back({&x, it.depth + 1, it.at + "/" + std::to_string(i++)});
+        stack.push_back({&x, it.depth + 1, paths ? it.at + "/" + std::to_string(i++) : ""});
       }
     } else if (it.v->IsObject()) {
       for (const auto& m : it.v->GetObject()) {
-        std::string at = it.at + "/" + PointerToken({m.name.GetString(), m.name.GetStringLength()});
+        std::string at;
+        if (paths) at = it.at + "/" + PointerToken({m.name.GetString(), m.name.GetStringLength()});
         note(m.name.GetStringLength(), at);
         stack.push_back({&m.value, it.depth + 1, std::move(at)});
       }
@@ -133,20 +137,21 @@ Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
 }
 
 Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimits& limits,
-                    const std::string& prefix) {
+                    std::string_view prefix) {
+  // The message is built only when the event is refused.
+  auto refuse = [prefix](const std::string& m) { return Status::Schema(std::string(prefix) + m); };
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(data.data(), data.size());
-  if (doc.HasParseError()) return Status::Schema(prefix + "data is not JSON");
+  if (doc.HasParseError()) return refuse("data is not JSON");
   Shape shape;
   Measure(doc, c.uses_regex ? limits.max_regex_checked_bytes : SIZE_MAX, &shape);
   if (shape.depth > limits.max_data_depth) {
-    return Status::Schema(prefix + "data nests deeper than " +
-                          std::to_string(limits.max_data_depth) + " levels");
+    return refuse("data nests deeper than " + std::to_string(limits.max_data_depth) + " levels");
   }
   if (!shape.longest_at.empty()) {
-    return Status::Schema(prefix + "at " + shape.longest_at + ": string longer than " +
-                          std::to_string(limits.max_regex_checked_bytes) +
-                          " bytes under a schema that uses pattern or format");
+    return refuse("at " + shape.longest_at + ": string longer than " +
+                  std::to_string(limits.max_regex_checked_bytes) +
+                  " bytes under a schema that uses pattern or format");
   }
   // One validator per thread: it caches the regexes of `pattern` constraints.
   thread_local valijson::Validator validator;
@@ -155,7 +160,7 @@ Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimi
   try {
     ok = validator.validate(c.schema, valijson::adapters::RapidJsonAdapter(doc), &results);
   } catch (const std::exception& e) {
-    return Status::Schema(prefix + "validation failed: " + e.what());
+    return refuse(std::string("validation failed: ") + e.what());
   }
   if (ok) return Status::Ok();
   // The deepest error is the most precise; the ones above it only say "failed below".
@@ -163,10 +168,9 @@ Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimi
   for (const auto& e : results) {
     if (best == nullptr || e.context.size() > best->context.size()) best = &e;
   }
-  if (best == nullptr) return Status::Schema(prefix + "at \"\" (the root): invalid");
+  if (best == nullptr) return refuse("at \"\" (the root): invalid");
   std::string at = ContextPointer(best->context);
-  return Status::Schema(prefix + "at " + (at.empty() ? "\"\" (the root)" : at) + ": " +
-                        best->description);
+  return refuse("at " + (at.empty() ? "\"\" (the root)" : at) + ": " + best->description);
 }
 
 const Entry* Snapshot::Resolve(std::string_view org, std::string_view type,
@@ -309,22 +313,25 @@ Status Registry::ValidateAppend(AppendRequest* request) const {
       CAIRN_ASSIGN_OR_RETURN(TypeRef ref, ParseTypeRef(e.type));
       const VersionSelector* sel = ref.selector ? &*ref.selector : nullptr;
       const Entry* entry = s->Resolve(org, ref.type, sel);
-      const std::string event = "event " + std::to_string(i) + " ";
+      auto event_name = [i] { return "event " + std::to_string(i) + " "; };
       if (entry == nullptr) {
         if (sel != nullptr) {
-          return Status::Schema(event + "(" + e.type + "): no schema " + std::string(org) + "/" +
-                                std::string(ref.type) + "@" + sel->ToString() + " registered");
+          return Status::Schema(event_name() + "(" + e.type + "): no schema " + std::string(org) +
+                                "/" + std::string(ref.type) + "@" + sel->ToString() +
+                                " registered");
         }
         if (required) {
-          return Status::Schema(event + "(" + e.type + "): org " + std::string(org) +
+          return Status::Schema(event_name() + "(" + e.type + "): org " + std::string(org) +
                                 " requires a schema for every event type and " +
                                 std::string(ref.type) + " has none");
         }
         continue;
       }
-      CAIRN_RETURN_IF_ERROR(ValidateData(
-          *entry->compiled, e.data, limits_,
-          event + "(" + std::string(ref.type) + " " + entry->def.version.ToString() + "): "));
+      Status valid = ValidateData(*entry->compiled, e.data, limits_, {});
+      if (!valid.ok()) {
+        return Status::Schema(event_name() + "(" + std::string(ref.type) + " " +
+                              entry->def.version.ToString() + "): " + valid.message());
+      }
       if (versioned) e.type.resize(ref.type.size());  // stored with the plain type
     }
   }

@@ -116,6 +116,6 @@ Result<std::shared_ptr<const Compiled>> Compile(std::string_view body);
 // Validates one JSON document (event data) against a compiled schema; SCHEMA naming the
 // JSON pointer and the rule when it fails. `prefix` starts the message.
 Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimits& limits,
-                    const std::string& prefix);
+                    std::string_view prefix);
 
 }  // namespace cairn::schema
