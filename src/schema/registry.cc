@@ -25,6 +25,7 @@ struct Compiled {
 namespace {
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag;
+constexpr size_t kParseBufferBytes = 8192;
 
 // Depth of a JSON value, and whether any string or member name is longer than `max_string`
 // (explicit stack: the input is untrusted and may nest deeply).
@@ -140,7 +141,11 @@ Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimi
                     std::string_view prefix) {
   // The message is built only when the event is refused.
   auto refuse = [prefix](const std::string& m) { return Status::Schema(std::string(prefix) + m); };
-  rapidjson::Document doc;
+  // Small documents are parsed into a buffer on the stack: a default Document allocates a
+  // 64 KiB chunk per parse.
+  char buffer[kParseBufferBytes];
+  rapidjson::MemoryPoolAllocator<> allocator(buffer, sizeof(buffer));
+  rapidjson::Document doc(&allocator);
   doc.Parse<kParseFlags>(data.data(), data.size());
   if (doc.HasParseError()) return refuse("data is not JSON");
   Shape shape;
@@ -155,14 +160,16 @@ Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimi
   }
   // One validator per thread: it caches the regexes of `pattern` constraints.
   thread_local valijson::Validator validator;
+  const valijson::adapters::RapidJsonAdapter adapter(doc);
+  // First without collecting errors (it stops at the first failure and allocates no result
+  // list); only a refused event is walked again to name its error.
   valijson::ValidationResults results;
-  bool ok = false;
   try {
-    ok = validator.validate(c.schema, valijson::adapters::RapidJsonAdapter(doc), &results);
+    if (validator.validate(c.schema, adapter, nullptr)) return Status::Ok();
+    validator.validate(c.schema, adapter, &results);
   } catch (const std::exception& e) {
     return refuse(std::string("validation failed: ") + e.what());
   }
-  if (ok) return Status::Ok();
   // The deepest error is the most precise; the ones above it only say "failed below".
   const valijson::ValidationResults::Error* best = nullptr;
   for (const auto& e : results) {
