@@ -5,7 +5,9 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
+#include <set>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
@@ -101,6 +103,101 @@ std::string ContextPointer(const std::vector<std::string>& context) {
   return p;
 }
 
+// The value a local reference names ("#" or "#/a/b~1c"), or null.
+const rapidjson::Value* ResolveLocalRef(const rapidjson::Value& root, std::string_view ref) {
+  if (ref == "#") return &root;
+  if (ref.substr(0, 2) != "#/") return nullptr;
+  const rapidjson::Value* v = &root;
+  std::string_view rest = ref.substr(2);
+  while (true) {
+    size_t slash = rest.find('/');
+    std::string token;
+    for (size_t i = 0; i < rest.substr(0, slash).size(); ++i) {
+      char ch = rest[i];
+      if (ch == '~' && i + 1 < rest.size() && (rest[i + 1] == '0' || rest[i + 1] == '1')) {
+        token += rest[++i] == '0' ? '~' : '/';
+      } else {
+        token += ch;
+      }
+    }
+    if (v->IsObject()) {
+      auto it = v->FindMember(rapidjson::Value(rapidjson::StringRef(token.data(), token.size())));
+      if (it == v->MemberEnd()) return nullptr;
+      v = &it->value;
+    } else if (v->IsArray()) {
+      size_t index = 0;
+      auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
+      if (ec != std::errc() || end != token.data() + token.size() || index >= v->Size()) {
+        return nullptr;
+      }
+      v = &(*v)[static_cast<rapidjson::SizeType>(index)];
+    } else {
+      return nullptr;
+    }
+    if (slash == std::string_view::npos) return v;
+    rest.remove_prefix(slash + 1);
+  }
+}
+
+// valijson 1.0 recurses without end on some references (a `$ref` chain that comes back to
+// itself, `{"$ref": "#"}` at the root, a relative reference such as "other.json" resolved
+// against no base), and would resolve `$id`-based ones against documents it cannot fetch.
+// Only local references that end at a schema which is not itself a reference are accepted.
+// Also refuses an object with a name twice.
+Status CheckRefs(const rapidjson::Value& root) {
+  std::vector<const rapidjson::Value*> stack{&root};
+  size_t refs = 0;
+  while (!stack.empty()) {
+    const rapidjson::Value* x = stack.back();
+    stack.pop_back();
+    if (x->IsArray()) {
+      for (const auto& e : x->GetArray()) stack.push_back(&e);
+      continue;
+    }
+    if (!x->IsObject()) continue;
+    std::set<std::string_view> keys;
+    for (const auto& m : x->GetObject()) {
+      std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      // A name twice in one object: which one counts is up to each reader (and the
+      // compatibility rules could not compare such a schema even with itself).
+      if (!keys.insert(key).second) {
+        return Status::Invalid("invalid schema: the name '" + std::string(key.substr(0, 64)) +
+                               "' appears twice in one object");
+      }
+      if (key == "$id" && m.value.IsString()) {
+        return Status::Invalid("invalid schema: $id is not supported (references are local)");
+      }
+      if (key == "$ref" && m.value.IsString()) {
+        if (++refs > 1000) return Status::Invalid("invalid schema: more than 1000 $ref");
+        std::string_view ref(m.value.GetString(), m.value.GetStringLength());
+        // Follow the chain of references; each step must land somewhere new.
+        std::vector<const rapidjson::Value*> seen{x};
+        const rapidjson::Value* target = x;
+        while (true) {
+          const rapidjson::Value* next = ResolveLocalRef(root, ref);
+          if (next == nullptr) {
+            return Status::Invalid("invalid schema: $ref '" + std::string(ref.substr(0, 64)) +
+                                   "' is not a local reference (#/...) to a part of the schema");
+          }
+          if (std::find(seen.begin(), seen.end(), next) != seen.end()) {
+            return Status::Invalid("invalid schema: $ref '" + std::string(ref.substr(0, 64)) +
+                                   "' leads back to itself");
+          }
+          seen.push_back(next);
+          target = next;
+          auto inner = target->IsObject() ? target->FindMember("$ref") : target->MemberEnd();
+          if (!target->IsObject() || inner == target->MemberEnd() || !inner->value.IsString()) {
+            break;
+          }
+          ref = std::string_view(inner->value.GetString(), inner->value.GetStringLength());
+        }
+      }
+      stack.push_back(&m.value);
+    }
+  }
+  return Status::Ok();
+}
+
 std::string TypeKey(std::string_view org, std::string_view type) {
   std::string k(org);
   k.push_back('\0');
@@ -126,6 +223,7 @@ Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
   Shape shape;
   Measure(c->doc, SIZE_MAX, &shape);
   if (shape.depth > 64) return Status::Invalid("a schema may nest at most 64 levels");
+  CAIRN_RETURN_IF_ERROR(CheckRefs(c->doc));
   try {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::RapidJsonAdapter adapter(c->doc);

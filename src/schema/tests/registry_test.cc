@@ -93,6 +93,27 @@ TEST(RegistryTest, RefusesBadSchemas) {
             StatusCode::kInvalid);
   EXPECT_EQ(r.Prepare(Def("ac/me", "Order", {1, 0, 0}, "{}")).status().code(),
             StatusCode::kInvalid);
+  // References: local only, and no chain that leads back to itself (valijson would recurse
+  // without end); $id is refused; a name twice in one object is refused.
+  for (const char* bad :
+       {R"({"$ref":"#"})", R"({"$ref":"object"})", R"({"$ref":"x.json#/a"})",
+        R"({"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/b"},)"
+        R"("b":{"$ref":"#/definitions/a"}}})",
+        R"({"$ref":"#/definitions/none"})", R"({"$id":"http://x/s.json"})",
+        R"({"properties":{"a":{},"a":{"type":"string"}}})"}) {
+    auto st = r.Prepare(Def("acme", "Order", {1, 0, 0}, bad));
+    EXPECT_EQ(st.status().code(), StatusCode::kInvalid) << bad;
+  }
+  // Recursive definitions through properties are fine, and validate.
+  ASSERT_TRUE(Register(r, Def("acme", "Tree", {1, 0, 0},
+                              R"({"definitions":{"n":{"type":"object","properties":)"
+                              R"({"c":{"$ref":"#/definitions/n"},"id":{"type":"integer"}}}},)"
+                              R"("$ref":"#/definitions/n"})"))
+                  .ok());
+  auto tree = Append("acme/o/1", {{"Tree", R"({"id":1,"c":{"id":2,"c":{"id":"x"}}})"}});
+  Status tst = r.ValidateAppend(&tree);
+  EXPECT_EQ(tst.code(), StatusCode::kSchema);
+  EXPECT_NE(tst.message().find("at /c/c/id:"), std::string::npos) << tst.message();
   RegistryLimits small;
   small.max_schema_bytes = 8;
   Registry tiny(small, {});
