@@ -8,6 +8,7 @@
 #include <charconv>
 #include <exception>
 #include <set>
+#include <unordered_map>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
@@ -198,6 +199,83 @@ Status CheckRefs(const rapidjson::Value& root) {
   return Status::Ok();
 }
 
+// The subschemas that apply to the same instance as `x` (not to a part of it), and its
+// reference's target.
+std::vector<const rapidjson::Value*> SameInstanceEdges(const rapidjson::Value& root,
+                                                       const rapidjson::Value& x) {
+  std::vector<const rapidjson::Value*> out;
+  if (!x.IsObject()) return out;
+  for (const auto& m : x.GetObject()) {
+    std::string_view k(m.name.GetString(), m.name.GetStringLength());
+    if (k == "allOf" || k == "anyOf" || k == "oneOf") {
+      if (m.value.IsArray()) {
+        for (const auto& e : m.value.GetArray()) out.push_back(&e);
+      }
+    } else if (k == "not" || k == "if" || k == "then" || k == "else") {
+      out.push_back(&m.value);
+    } else if (k == "dependencies" || k == "dependentSchemas") {
+      if (m.value.IsObject()) {
+        for (const auto& d : m.value.GetObject()) out.push_back(&d.value);
+      }
+    } else if (k == "$ref" && m.value.IsString()) {
+      const rapidjson::Value* t =
+          ResolveLocalRef(root, {m.value.GetString(), m.value.GetStringLength()});
+      if (t != nullptr) out.push_back(t);
+    }
+  }
+  return out;
+}
+
+// A cycle of references that never descends into the data (`{"anyOf":[{"$ref":"#"}]}`)
+// would make validation recurse without end; recursion through `properties`, `items` and
+// the like ends with the data, which is bounded.
+Status CheckSameInstanceCycles(const rapidjson::Value& root) {
+  enum class Mark : uint8_t { kOpen, kDone };
+  std::unordered_map<const rapidjson::Value*, Mark> marks;
+  std::vector<const rapidjson::Value*> nodes{&root};
+  // Every object of the document is a possible start.
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const rapidjson::Value* v = nodes[i];
+    if (v->IsObject()) {
+      for (const auto& m : v->GetObject()) nodes.push_back(&m.value);
+    } else if (v->IsArray()) {
+      for (const auto& e : v->GetArray()) nodes.push_back(&e);
+    }
+  }
+  struct Frame {
+    const rapidjson::Value* node;
+    std::vector<const rapidjson::Value*> edges;
+    size_t next = 0;
+  };
+  for (const rapidjson::Value* start : nodes) {
+    if (!start->IsObject() || marks.count(start) > 0) continue;
+    std::vector<Frame> stack;
+    stack.push_back({start, SameInstanceEdges(root, *start)});
+    marks[start] = Mark::kOpen;
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next == f.edges.size()) {
+        marks[f.node] = Mark::kDone;
+        stack.pop_back();
+        continue;
+      }
+      const rapidjson::Value* to = f.edges[f.next++];
+      auto it = marks.find(to);
+      if (it != marks.end()) {
+        if (it->second == Mark::kOpen) {
+          return Status::Invalid(
+              "invalid schema: a cycle of $ref, allOf, anyOf, oneOf, not, if/then/else or "
+              "dependencies that never descends into the data");
+        }
+        continue;
+      }
+      marks[to] = Mark::kOpen;
+      stack.push_back({to, SameInstanceEdges(root, *to)});
+    }
+  }
+  return Status::Ok();
+}
+
 std::string TypeKey(std::string_view org, std::string_view type) {
   std::string k(org);
   k.push_back('\0');
@@ -224,6 +302,7 @@ Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
   Measure(c->doc, SIZE_MAX, &shape);
   if (shape.depth > 64) return Status::Invalid("a schema may nest at most 64 levels");
   CAIRN_RETURN_IF_ERROR(CheckRefs(c->doc));
+  CAIRN_RETURN_IF_ERROR(CheckSameInstanceCycles(c->doc));
   try {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::RapidJsonAdapter adapter(c->doc);

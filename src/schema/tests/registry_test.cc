@@ -100,7 +100,10 @@ TEST(RegistryTest, RefusesBadSchemas) {
         R"({"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/b"},)"
         R"("b":{"$ref":"#/definitions/a"}}})",
         R"({"$ref":"#/definitions/none"})", R"({"$id":"http://x/s.json"})",
-        R"({"properties":{"a":{},"a":{"type":"string"}}})"}) {
+        R"({"properties":{"a":{},"a":{"type":"string"}}})", R"({"anyOf":[{"$ref":"#"}]})",
+        R"({"definitions":{"a":{"allOf":[{"$ref":"#/definitions/a"}]}},"$ref":"#/definitions/a"})",
+        R"({"definitions":{"a":{"not":{"$ref":"#/definitions/a"}}},)"
+        R"("properties":{"x":{"$ref":"#/definitions/a"}}})"}) {
     auto st = r.Prepare(Def("acme", "Order", {1, 0, 0}, bad));
     EXPECT_EQ(st.status().code(), StatusCode::kInvalid) << bad;
   }
