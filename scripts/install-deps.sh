@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # server: JSON, and the peers and clients the tests and benchmarks drive
   libsimdjson-dev libhiredis-dev redis-server redis-tools curl
+  # server: JSON Schema validation (header-only)
+  libvalijson-dev rapidjson-dev
   # server-sent events test: the eventsource npm package under Node (npm below)
   nodejs
   # peer comparison (bench/compare): PostgreSQL 15 and pgbench, plots

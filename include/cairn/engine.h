@@ -79,6 +79,15 @@ class Engine {
   Result<uint64_t> GroupOffset(std::string_view group, std::string_view scope) const;
   // Every cursor of a scope (empty: of every scope), sorted by scope then group.
   Result<std::vector<GroupCursor>> ListGroups(std::string_view scope = {}) const;
+  // Schemas (docs/internals/schemas.md): logged in shard 0, outside the hash chain, and
+  // immutable. The callback gets true when the schema was written (durable), false when the
+  // same bytes were already registered; other bytes for a registered version are INVALID.
+  // Compatibility between versions is the caller's check (the server's registry).
+  using SchemaCallback = std::function<void(Result<bool>)>;
+  void RegisterSchema(SchemaDefinition schema, SchemaCallback done);
+  Result<bool> RegisterSchemaSync(SchemaDefinition schema);
+  // Every registered schema, sorted by org, type and version.
+  Result<std::vector<SchemaDefinition>> ListSchemas() const;
   // Parses a watch scope: a stream, "org", "org/type" or "#<shard>"; an org or type scope
   // that spans shards under this node's shard key is INVALID.
   Result<WatchScope> ParseScope(std::string_view scope) const;

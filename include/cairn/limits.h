@@ -11,6 +11,8 @@ inline constexpr uint32_t kMaxIdBytes = 256;
 inline constexpr uint32_t kMaxStreamNameBytes = kMaxOrgBytes + 1 + kMaxTypeBytes + 1 + kMaxIdBytes;
 inline constexpr uint32_t kMaxEventTypeBytes = 128;
 inline constexpr uint32_t kMaxIdempotencyKeyBytes = 128;
+// A registered JSON Schema's text (ESCHEMA REGISTER).
+inline constexpr uint32_t kMaxSchemaBytes = 64u << 10;
 inline constexpr uint32_t kDefaultReadCount = 100;
 inline constexpr uint32_t kMaxReadCount = 10000;
 

@@ -19,6 +19,7 @@ enum class StatusCode : uint8_t {
   kDeleted,      // stream hard-deleted (DELETED)
   kCrossShard,   // atomic append spans shards (CROSSSHARD)
   kIdempotency,  // idempotency key reused with a different request (IDEMPOTENCY)
+  kSchema,       // an event failed its schema, or a schema broke compatibility (SCHEMA)
   kBusy,         // back-pressure: retry later (BUSY)
   kUnavailable,  // cannot accept writes: failed disk, shut down (UNAVAILABLE)
   kIoError,      // an I/O operation failed
@@ -49,6 +50,7 @@ class [[nodiscard]] Status {
   static Status Deleted(std::string m) { return {StatusCode::kDeleted, std::move(m)}; }
   static Status CrossShard(std::string m) { return {StatusCode::kCrossShard, std::move(m)}; }
   static Status Idempotency(std::string m) { return {StatusCode::kIdempotency, std::move(m)}; }
+  static Status Schema(std::string m) { return {StatusCode::kSchema, std::move(m)}; }
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }

@@ -186,6 +186,26 @@ struct GroupWriteResult {
   bool existed = false;  // a cursor was stored before this write
 };
 
+// A schema version, MAJOR.MINOR.PATCH (docs/internals/schemas.md).
+struct SchemaVersion {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  uint32_t patch = 0;
+  auto operator<=>(const SchemaVersion&) const = default;
+  std::string ToString() const {
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  }
+};
+
+// One registered JSON Schema: immutable once written (ESCHEMA REGISTER).
+struct SchemaDefinition {
+  std::string org;
+  std::string type;  // an event type, without "@version"
+  SchemaVersion version;
+  std::string body;  // the schema's JSON text, as registered
+  bool operator==(const SchemaDefinition&) const = default;
+};
+
 // A watch or group scope, parsed: which shard it lies in and how events match it.
 struct WatchScope {
   enum class Kind : uint8_t { kStream, kOrg, kType, kShard };

@@ -18,6 +18,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "CROSSSHARD";
     case StatusCode::kIdempotency:
       return "IDEMPOTENCY";
+    case StatusCode::kSchema:
+      return "SCHEMA";
     case StatusCode::kBusy:
       return "BUSY";
     case StatusCode::kUnavailable:

@@ -51,7 +51,15 @@ struct BenchArgs {
   uint32_t payload_bytes = static_cast<uint32_t>(kDefaultPayload.size());
   std::string command = "append";
   bool json = false;
+  bool schema = false;  // register a schema for the event type: every event is validated
 };
+
+// --schema: what the events are validated against. It accepts both payload shapes (the
+// default {"hi":...} and {"p":"xx..."}); `maxLength` and `additionalProperties` make the
+// validator look at every property.
+constexpr std::string_view kBenchSchema =
+    R"({"type":"object","minProperties":1,"additionalProperties":false,)"
+    R"("properties":{"hi":{"type":"string","maxLength":1024},"p":{"type":"string"}}})";
 
 std::string Payload(uint32_t bytes) {
   if (bytes == kDefaultPayload.size()) return std::string(kDefaultPayload);
@@ -93,6 +101,18 @@ Status LoadVersions(const std::string& addr, BenchPlan* plan) {
       plan->versions[s] = info->version;
     }
   }
+  return Status::Ok();
+}
+
+// --schema: registers kBenchSchema as version 1.0.0 of the bench's event type (idempotent).
+Status RegisterSchema(const std::string& addr, const BenchPlan& plan) {
+  auto conn = client::Connection::Connect(addr);
+  if (!conn.ok()) return conn.status();
+  (*conn)->Queue(
+      {"ESCHEMA", "REGISTER", plan.org, plan.event_type, "1.0.0", std::string(kBenchSchema)});
+  auto r = (*conn)->ReadReply();
+  if (!r.ok()) return r.status();
+  if (r->IsError()) return client::StatusFromErrorReply(r->str);
   return Status::Ok();
 }
 
@@ -147,6 +167,8 @@ void PrintSummary(const BenchArgs& a, const BenchPlan& plan, const Totals& t,
     j.Uint(plan.streams);
     j.Key("occ");
     j.Bool(plan.occ);
+    j.Key("schema");
+    j.Bool(a.schema);
     j.Key("payload_bytes");
     j.Uint(plan.payload.size());
     j.Key("duration_s");
@@ -189,6 +211,7 @@ void PrintSummary(const BenchArgs& a, const BenchPlan& plan, const Totals& t,
     std::printf(", %u event%s of %zu bytes per request, %u streams, expected %s",
                 plan.events_per_request, plan.events_per_request == 1 ? "" : "s",
                 plan.payload.size(), plan.streams, plan.occ ? "exact (--occ)" : "ANY");
+    if (a.schema) std::printf(", validated (--schema)");
   }
   std::printf("\nduration    %.2f s\n", seconds);
   std::printf("requests    %llu  (%.0f/s)\n", static_cast<unsigned long long>(t.requests), rps);
@@ -233,6 +256,10 @@ int RunBench(BenchArgs a) {
   if (Status s = Resolve(a.addr, &plan); !s.ok()) return ReportError(s);
   if (plan.occ && !plan.ping) {
     if (Status s = LoadVersions(a.addr, &plan); !s.ok()) return ReportError(s);
+  }
+  if (a.schema && !plan.ping) {
+    if (a.payload_bytes < 8) return UsageError("bench", "--schema needs --payload of 8 or more");
+    if (Status s = RegisterSchema(a.addr, plan); !s.ok()) return ReportError(s);
   }
 
   std::vector<std::unique_ptr<BenchWorker>> workers;
@@ -320,6 +347,8 @@ Command AddBenchCommand(CLI::App* app) {
   sub->add_option("--payload", a->payload_bytes, "Bytes of data per event")->capture_default_str();
   sub->add_option("--command", a->command, "append or ping")->capture_default_str();
   sub->add_flag("--json", a->json, "Print the summary as one JSON document");
+  sub->add_flag("--schema", a->schema,
+                "Register a JSON Schema for the event type first: every event is validated");
   return Command{sub, [a] { return RunBench(*a); }};
 }
 

@@ -34,6 +34,8 @@ std::string_view TypeName(format::RecordType t) {
       return "stream_state";
     case format::RecordType::kGroupCursor:
       return "group_cursor";
+    case format::RecordType::kSchema:
+      return "schema";
   }
   return "unknown";
 }
@@ -237,6 +239,14 @@ class SegmentInspector {
                          e_->Str("scope", v.scope);
                          e_->Uint("cursor", v.cursor);
                          e_->Bool("deleted", v.deleted);
+                       });
+      case format::RecordType::kSchema:
+        return Decoded(DecodeSchemaRecord(item.bytes), item.header, offset,
+                       [&](const SchemaView& v) {
+                         e_->Str("org", v.org);
+                         e_->Str("type", v.type);
+                         e_->Str("version", v.version.ToString());
+                         e_->Uint("schema_bytes", v.body.size());
                        });
     }
     return "unknown record type";

@@ -25,7 +25,7 @@ constexpr CodeWord kCodeWords[] = {
     {"BUSY", StatusCode::kBusy, true},
     {"UNAVAILABLE", StatusCode::kUnavailable, true},
     {"ERR", StatusCode::kInvalid, false},
-    {"SCHEMA", StatusCode::kInvalid, false},
+    {"SCHEMA", StatusCode::kSchema, true},
     {"NOAUTH", StatusCode::kInvalid, false},
     {"NOPERM", StatusCode::kInvalid, false},
     {"NOTLEADER", StatusCode::kUnavailable, false},

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "base/names.h"
+
 namespace cairn::server {
 namespace {
 
@@ -67,6 +69,8 @@ const std::vector<SettingInfo>& Settings() {
       {"max_metadata_bytes", "Largest event metadata"},
       {"max_events_per_append", "Events in one append at most"},
       {"shutdown_timeout_s", "On SIGTERM, how long in-flight requests may take"},
+      {"schema_required_orgs",
+       "Orgs (comma-separated) whose every event type needs a registered schema"},
       {"log_format", "text or json"},
       {"log_level", "trace, debug, info, warn or error"},
   };
@@ -170,6 +174,18 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->max_events_per_append, 1, 1000000);
   } else if (name == "shutdown_timeout_s") {
     return SetUint(name, v, &c->shutdown_timeout_s, 1, 3600);
+  } else if (name == "schema_required_orgs") {
+    c->schema_required_orgs.clear();
+    size_t start = 0;
+    while (start <= v.size() && !v.empty()) {
+      size_t comma = v.find(',', start);
+      std::string org = v.substr(start, comma == std::string::npos ? comma : comma - start);
+      Status st = ValidateOrg(org);
+      if (!st.ok()) return Status::Invalid("schema_required_orgs: " + st.message());
+      c->schema_required_orgs.push_back(std::move(org));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
   } else if (name == "log_format") {
     if (v != "text" && v != "json") return Status::Invalid("log_format must be text or json");
     c->log_format = v;
@@ -204,9 +220,16 @@ Status LoadConfig(const std::string& config_path, const std::map<std::string, st
       } else if (auto i = node.value<int64_t>()) {
         if (*i < 0) return Status::Invalid("config file: " + name + " must not be negative");
         value = std::to_string(*i);
+      } else if (const toml::array* a = node.as_array()) {
+        // A list setting (schema_required_orgs): the same as its comma-separated form.
+        for (const auto& item : *a) {
+          auto s = item.value<std::string>();
+          if (!s) return Status::Invalid("config file: " + name + " must list strings");
+          value += (value.empty() ? "" : ",") + *s;
+        }
       } else {
         return Status::Invalid("config file: " + name +
-                               " must be a string, an integer or a boolean");
+                               " must be a string, an integer, a boolean or a list of strings");
       }
       CAIRN_RETURN_IF_ERROR(ApplySetting(config, name, value));
     }

@@ -43,6 +43,8 @@ struct ServerConfig {
   uint32_t max_metadata_bytes = 64u << 10;
   uint32_t max_events_per_append = 10000;
   uint32_t shutdown_timeout_s = 30;
+  // Orgs whose events must each have a registered schema (an unknown type is SCHEMA).
+  std::vector<std::string> schema_required_orgs;
   std::string log_format = "text";  // text or json
   std::string log_level = "info";
 };

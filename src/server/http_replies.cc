@@ -22,6 +22,7 @@ int HttpStatusOf(StatusCode code) {
     case StatusCode::kDeleted:
       return 410;
     case StatusCode::kIdempotency:
+    case StatusCode::kSchema:
       return 422;
     case StatusCode::kBusy:
     case StatusCode::kUnavailable:

@@ -10,6 +10,7 @@
 #include "server/connection.h"
 #include "server/http_replies.h"
 #include "server/requests.h"
+#include "server/schema_commands.h"
 #include "server/server.h"
 #include "server/sessions.h"
 #include "server/watch.h"
@@ -359,7 +360,7 @@ void Route(Call& call) {
   if (what == "watch" && p.size() == 2) return Watch(call);
   if (what == "groups") return Groups(call);
   if (what == "schemas") {
-    return Fail(call, 501, "ERR", "/v1/" + what + " is not available in this version of cairn");
+    return HttpSchemas(call.c, call.req, {p.begin() + 2, p.end()}, Style(call));
   }
   Fail(call, 404, "ERR", "no such endpoint");
 }

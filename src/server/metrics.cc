@@ -9,9 +9,9 @@ namespace cairn::server {
 
 std::string_view CommandLabel(Command c) {
   static constexpr std::string_view kLabels[] = {
-      "ping",    "hello",    "eappend", "etxn",       "eread",   "escan",
-      "einfo",   "estreams", "etypes",  "eorgs",      "edelete", "etrim",
-      "everify", "ewatch",   "egroup",  "connection", "http",    "other"};
+      "ping",     "hello",   "eappend",    "etxn",    "eread", "escan",   "einfo",
+      "estreams", "etypes",  "eorgs",      "edelete", "etrim", "everify", "ewatch",
+      "egroup",   "eschema", "connection", "http",    "other"};
   static_assert(std::size(kLabels) == static_cast<size_t>(Command::kCount));
   return kLabels[static_cast<size_t>(c)];
 }

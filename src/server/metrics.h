@@ -32,6 +32,7 @@ enum class Command : uint8_t {
   kVerify,
   kWatch,
   kGroup,
+  kSchema,
   kConnection,
   kHttp,
   kOther,

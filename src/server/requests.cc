@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "protocol/resp/reply_format.h"
+#include "schema/registry.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -75,7 +76,18 @@ void SubmitAppend(Connection& c, Command command, ReplyStyle style, AppendReques
     for (const ProposedEvent& e : cl.events) op->bytes += e.data.size() + e.metadata.size();
   }
   Engine* engine = &c.worker()->server().engine();
-  c.RunInOrder(OpKind::kWrite, [op, engine, request = std::move(request)]() mutable {
+  schema::Registry* schemas = &c.worker()->server().schemas();
+  c.RunInOrder(OpKind::kWrite, [op, engine, schemas, request = std::move(request)]() mutable {
+    // Validated when it runs, not when parsed: a registration pipelined before it on this
+    // connection has then been published (docs/internals/schemas.md).
+    Status valid = schemas->ValidateAppend(&request);
+    if (!valid.ok()) {
+      op->events = 0;
+      op->bytes = 0;
+      FormatAppendReply(valid, op);
+      op->Deliver();
+      return;
+    }
     engine->Append(std::move(request), [op](Result<AppendResult> r) {
       if (r.ok() && r->duplicate) op->events = 0;
       FormatAppendReply(r, op);
@@ -121,6 +133,32 @@ void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool
     } else {
       engine->CommitGroup(request, std::move(done));
     }
+  });
+}
+
+void SubmitSchemaRegister(Connection& c, ReplyStyle style, SchemaDefinition def,
+                          SchemaFormat format) {
+  // Ordered like a read: appends pipelined after it on this connection wait for it, so they
+  // are validated against it.
+  auto* op = new AsyncReply(c, Command::kSchema, style, OpKind::kRead);
+  Server* server = &c.worker()->server();
+  c.RunInOrder(OpKind::kRead, [op, server, format, def = std::move(def)]() mutable {
+    schema::Registry* registry = &server->schemas();
+    auto prepared = registry->Prepare(std::move(def));
+    if (!prepared.ok() || prepared->already_registered) {
+      op->error = !prepared.ok();
+      format(prepared.ok() ? Result<bool>(false) : Result<bool>(prepared.status()),
+             prepared.ok() ? prepared->def : SchemaDefinition{}, op);
+      op->Deliver();
+      return;
+    }
+    auto p = std::make_shared<schema::Prepared>(std::move(*prepared));
+    server->engine().RegisterSchema(p->def, [op, registry, format, p](Result<bool> r) {
+      registry->Finish(*p, r.status());
+      op->error = !r.ok();
+      format(r, p->def, op);
+      op->Deliver();
+    });
   });
 }
 

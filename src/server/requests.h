@@ -59,6 +59,11 @@ using GroupFormat = void (*)(const Result<GroupWriteResult>& r, const GroupCurso
                              AsyncReply* out);
 void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool remove,
                       GroupFormat format);
+// ESCHEMA REGISTER (and PUT /v1/schemas/...): checked by the registry, logged by the engine,
+// then published; `format` writes the reply (true: registered now, false: it already was).
+using SchemaFormat = void (*)(const Result<bool>& r, const SchemaDefinition& def, AsyncReply* out);
+void SubmitSchemaRegister(Connection& c, ReplyStyle style, SchemaDefinition def,
+                          SchemaFormat format);
 // A read: `work` runs on the read pool and fills the reply (and sets `error`).
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work);

@@ -8,6 +8,7 @@
 #include "protocol/resp/request_parser.h"
 #include "server/connection.h"
 #include "server/requests.h"
+#include "server/schema_commands.h"
 #include "server/server.h"
 #include "server/sessions.h"
 #include "server/watch.h"
@@ -330,13 +331,15 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
     });
   } else if (EqualsNoCase(name, "EGROUP")) {
     Group(c, args, style);
+  } else if (EqualsNoCase(name, "ESCHEMA")) {
+    RespSchema(c, args, style);
   } else {
     Error(c, "ERR", "unknown command '" + std::string(name.substr(0, 64)) + "'");
   }
 }
 
 bool IsLater(std::string_view name) {
-  for (const char* n : {"ESCHEMA", "EKEY"}) {
+  for (const char* n : {"EKEY"}) {
     if (EqualsNoCase(name, n)) return true;
   }
   return false;

@@ -138,6 +138,11 @@ Status Server::Open() {
   auto engine = Engine::Open(options);
   if (!engine.ok()) return engine.status();
   engine_ = std::move(*engine);
+  schemas_ =
+      std::make_unique<schema::Registry>(schema::RegistryLimits{}, config_.schema_required_orgs);
+  auto stored = engine_->ListSchemas();
+  if (!stored.ok()) return stored.status();
+  CAIRN_RETURN_IF_ERROR(schemas_->Load(*stored));
   watches_->Start(this);
   reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads), "cairn-read");
   uint32_t n = config_.reactors;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cairn/engine.h"
+#include "schema/registry.h"
 #include "server/config.h"
 #include "server/watch.h"
 #include "server/worker.h"
@@ -32,6 +33,7 @@ class Server {
 
   Engine& engine() { return *engine_; }
   Watches& watches() { return *watches_; }
+  schema::Registry& schemas() { return *schemas_; }
   const ServerConfig& config() const { return config_; }
   uint16_t resp_port() const { return resp_port_; }
   uint16_t http_port() const { return http_port_; }
@@ -58,6 +60,7 @@ class Server {
   ServerConfig config_;
   std::unique_ptr<Watches> watches_;  // before the engine: its commit hook points here
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<schema::Registry> schemas_;  // loaded from the engine before serving
   std::unique_ptr<BlockingPool> reads_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -394,6 +394,41 @@ Result<std::vector<GroupCursor>> Engine::ListGroups(std::string_view scope) cons
   return out;
 }
 
+namespace {
+
+// Schemas loaded at startup at most; the server's registry refuses registrations past its
+// own, lower limit (docs/reference/limits.md), so this only guards against a bad index.
+constexpr size_t kMaxSchemasStored = 1u << 20;
+
+}  // namespace
+
+void Engine::RegisterSchema(SchemaDefinition schema, SchemaCallback done) {
+  Status st = ValidateOrg(schema.org);
+  if (st.ok()) st = ValidateEventType(schema.type);
+  if (!st.ok()) return done(st);
+  if (schema.body.empty()) return done(Status::Invalid("a schema may not be empty"));
+  if (schema.body.size() > kMaxSchemaBytes) {
+    return done(
+        Status::TooLarge("a schema may be at most " + std::to_string(kMaxSchemaBytes) + " bytes"));
+  }
+  auto op = std::make_unique<WriteOp>();
+  op->kind = WriteOp::Kind::kSchema;
+  op->schema = std::move(schema);
+  op->on_schema = std::move(done);
+  impl_->Route(0, std::move(op));  // every schema lives in shard 0: one ordered place
+}
+
+Result<bool> Engine::RegisterSchemaSync(SchemaDefinition schema) {
+  SyncWait<bool> w;
+  auto f = w.promise.get_future();
+  RegisterSchema(std::move(schema), w.Callback());
+  return f.get();
+}
+
+Result<std::vector<SchemaDefinition>> Engine::ListSchemas() const {
+  return impl_->readers[0].ListSchemas(kMaxSchemasStored);
+}
+
 Result<StreamInfo> Engine::Info(std::string_view stream) const {
   auto name = ParseStreamName(stream);
   if (!name.ok()) return name.status();

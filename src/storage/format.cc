@@ -64,7 +64,8 @@ Result<RecordHeader> DecodeRecordHeader(std::string_view in) {
   }
   if (type != static_cast<uint8_t>(RecordType::kEvents) &&
       type != static_cast<uint8_t>(RecordType::kStreamState) &&
-      type != static_cast<uint8_t>(RecordType::kGroupCursor)) {
+      type != static_cast<uint8_t>(RecordType::kGroupCursor) &&
+      type != static_cast<uint8_t>(RecordType::kSchema)) {
     return Status::Corruption("bad record type " + std::to_string(type));
   }
   h.type = static_cast<RecordType>(type);

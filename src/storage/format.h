@@ -39,6 +39,8 @@ enum class RecordType : uint8_t {
   kEvents = 1,       // one atomic append: events of one or more streams
   kStreamState = 2,  // delete or trim: the new state of one stream
   kGroupCursor = 3,  // a consumer group's cursor for one scope, committed or deleted
+  kSchema = 4,       // a JSON Schema registered for (org, event type, version); shard 0 only
+  // 5 is reserved (encryption keys).
 };
 
 struct RecordHeader {

@@ -66,6 +66,32 @@ std::string GroupKey(std::string_view scope, std::string_view group) {
   return k;
 }
 
+std::string SchemaKey(std::string_view org, std::string_view type, const SchemaVersion& v) {
+  std::string k(1, kSchemaTag);
+  k.append(org);
+  k.push_back('\0');
+  k.append(type);
+  k.push_back('\0');
+  PutBigEndian32(&k, v.major);
+  PutBigEndian32(&k, v.minor);
+  PutBigEndian32(&k, v.patch);
+  return k;
+}
+
+bool ParseSchemaKey(std::string_view key, std::string* org, std::string* type, SchemaVersion* v) {
+  if (key.size() < 1 + 2 + 12 || key[0] != kSchemaTag) return false;
+  std::string_view names = key.substr(1, key.size() - 1 - 12);
+  size_t zero = names.find('\0');
+  if (zero == std::string_view::npos || names.back() != '\0') return false;
+  *org = std::string(names.substr(0, zero));
+  *type = std::string(names.substr(zero + 1, names.size() - zero - 2));
+  const char* p = key.data() + key.size() - 12;
+  v->major = DecodeBigEndian32(p);
+  v->minor = DecodeBigEndian32(p + 4);
+  v->patch = DecodeBigEndian32(p + 8);
+  return !org->empty() && !type->empty() && type->find('\0') == std::string::npos;
+}
+
 std::string ExpiryKey(uint64_t expiry_ms, std::string_view org, std::string_view key) {
   std::string k(1, kExpiryTag);
   PutBigEndian64(&k, expiry_ms);

@@ -27,6 +27,7 @@ inline constexpr char kTypeTag = 'T';       // T org \0 type -> ""
 inline constexpr char kIdemTag = 'I';       // I org \0 key -> IdempotencyEntry
 inline constexpr char kExpiryTag = 'X';     // X expiry_ms org \0 key -> ""
 inline constexpr char kGroupTag = 'U';      // U scope \0 group -> cursor (u64 LE)
+inline constexpr char kSchemaTag = 'J';     // J org \0 type \0 major minor patch -> JSON text
 
 // What the index covers: everything in the log up to (segment, end_offset).
 struct Checkpoint {
@@ -78,6 +79,10 @@ std::string TypeKey(std::string_view org, std::string_view type);
 std::string IdemKey(std::string_view org, std::string_view key);
 std::string ExpiryKey(uint64_t expiry_ms, std::string_view org, std::string_view key);
 std::string GroupKey(std::string_view scope, std::string_view group);
+// Schemas sort by org, type, then version (u32 big-endian each); shard 0 only.
+std::string SchemaKey(std::string_view org, std::string_view type, const SchemaVersion& v);
+// The org, type and version of a SchemaKey; false when the key is malformed.
+bool ParseSchemaKey(std::string_view key, std::string* org, std::string* type, SchemaVersion* v);
 
 // A list of record locations: count:u32 then 12 bytes each.
 void AppendLocation(std::string* list, const Location& l);  // list starts empty or encoded

@@ -2,6 +2,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "cairn/limits.h"
 #include "storage/chain.h"
 
 namespace cairn {
@@ -148,6 +149,24 @@ size_t AppendGroupCursorRecord(AlignedBuffer* buf, uint64_t next_position, uint6
   return start;
 }
 
+size_t SchemaRecordSize(const SchemaView& s) {
+  return format::kRecordHeaderSize + 2 + s.org.size() + 2 + s.type.size() + 12 + 4 + s.body.size();
+}
+
+size_t AppendSchemaRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                          const SchemaView& s) {
+  size_t start = BeginInternalRecord(buf, format::RecordType::kSchema, next_position, timestamp_ms);
+  PutBytes16(buf, s.org);
+  PutBytes16(buf, s.type);
+  Put<uint32_t>(buf, s.version.major);
+  Put<uint32_t>(buf, s.version.minor);
+  Put<uint32_t>(buf, s.version.patch);
+  Put<uint32_t>(buf, static_cast<uint32_t>(s.body.size()));
+  buf->Append(s.body.data(), s.body.size());
+  SealRecord(buf, start);
+  return start;
+}
+
 Status CheckRecordCrc(std::string_view record) {
   if (record.size() < format::kRecordHeaderSize) return Status::Corruption("record truncated");
   uint32_t stored = DecodeFixed32(record.data() + format::kRecordCrcOffset);
@@ -281,6 +300,27 @@ Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record) {
   }
   g.deleted = del == 1;
   return g;
+}
+
+Result<SchemaView> DecodeSchemaRecord(std::string_view record) {
+  CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
+  if (h.type != format::RecordType::kSchema || h.length != record.size()) {
+    return Status::Corruption("not a schema record");
+  }
+  Decoder d(record.substr(format::kRecordHeaderSize));
+  SchemaView s;
+  s.org = d.GetBytes(d.Get16());
+  s.type = d.GetBytes(d.Get16());
+  s.version.major = d.Get32();
+  s.version.minor = d.Get32();
+  s.version.patch = d.Get32();
+  uint32_t body_len = d.Get32();
+  s.body = d.GetBytes(body_len);
+  if (!d.ok() || d.remaining() != 0 || s.org.empty() || s.type.empty() || s.body.empty() ||
+      body_len > kMaxSchemaBytes) {
+    return Status::Corruption("schema record malformed");
+  }
+  return s;
 }
 
 }  // namespace cairn

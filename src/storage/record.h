@@ -103,6 +103,21 @@ size_t AppendGroupCursorRecord(AlignedBuffer* buf, uint64_t next_position, uint6
                                const GroupCursorView& g);
 Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record);
 
+// A kSchema record: one JSON Schema registered for (org, event type, version).
+struct SchemaView {
+  std::string_view org;
+  std::string_view type;
+  SchemaVersion version;
+  std::string_view body;
+};
+
+// Bytes of a kSchema record before padding.
+size_t SchemaRecordSize(const SchemaView& s);
+// Appends a kSchema record; returns its offset.
+size_t AppendSchemaRecord(AlignedBuffer* buf, uint64_t next_position, uint64_t timestamp_ms,
+                          const SchemaView& s);
+Result<SchemaView> DecodeSchemaRecord(std::string_view record);
+
 // Checks the CRC of a whole record (`record` holds exactly header.length bytes).
 Status CheckRecordCrc(std::string_view record);
 // Decodes the body of a kEvents / kStreamState record whose CRC was already checked.

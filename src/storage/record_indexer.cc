@@ -140,4 +140,9 @@ void IndexGroupCursorRecord(const GroupCursorView& g, rocksdb::WriteBatch* wb) {
   Put(wb, key, v);
 }
 
+void IndexSchemaRecord(const SchemaView& s, rocksdb::WriteBatch* wb) {
+  std::string key = index::SchemaKey(s.org, s.type, s.version);
+  (void)wb->Put(rocksdb::Slice(key), rocksdb::Slice(s.body.data(), s.body.size()));
+}
+
 }  // namespace cairn

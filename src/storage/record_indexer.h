@@ -54,5 +54,7 @@ void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,
 
 // Stores (or removes) the group cursor a kGroupCursor record names.
 void IndexGroupCursorRecord(const GroupCursorView& g, rocksdb::WriteBatch* wb);
+// Stores the schema a kSchema record registers.
+void IndexSchemaRecord(const SchemaView& s, rocksdb::WriteBatch* wb);
 
 }  // namespace cairn

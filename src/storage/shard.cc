@@ -145,6 +145,9 @@ void Shard::Process(std::unique_ptr<WriteOp> op) {
     case WriteOp::Kind::kGroupDelete:
       ProcessGroup(*op);
       break;
+    case WriteOp::Kind::kSchema:
+      ProcessSchema(*op);
+      break;
   }
 }
 
@@ -331,10 +334,15 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
       c.on_state(std::move(c.state_result));
     } else if (c.on_group) {
       c.on_group(c.group_result);
+    } else if (c.on_schema) {
+      c.on_schema(true);
     }
   }
   for (auto it = tentative_groups_.begin(); it != tentative_groups_.end();) {
     it = it->second.second == b->seq ? tentative_groups_.erase(it) : std::next(it);
+  }
+  for (auto it = tentative_schemas_.begin(); it != tentative_schemas_.end();) {
+    it = it->second.second == b->seq ? tentative_schemas_.erase(it) : std::next(it);
   }
   stat_batches_.fetch_add(1, std::memory_order_relaxed);
   stat_batch_bytes_.fetch_add(b->buf.size() - b->zero_fill, std::memory_order_relaxed);
@@ -392,10 +400,12 @@ void Shard::FailStop(const Status& cause) {
       if (c.on_append) c.on_append(failed_);
       if (c.on_state) c.on_state(failed_);
       if (c.on_group) c.on_group(failed_);
+      if (c.on_schema) c.on_schema(failed_);
     }
   }
   batches_.clear();
   tentative_groups_.clear();
+  tentative_schemas_.clear();
   for (auto& [key, k] : inflight_keys_) {
     for (AppendCallback& w : k.waiters) w(failed_);
   }

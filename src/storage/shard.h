@@ -42,27 +42,32 @@ namespace cairn {
 using AppendCallback = std::function<void(Result<AppendResult>)>;
 using StateCallback = std::function<void(Result<StreamInfo>)>;
 using GroupCallback = std::function<void(Result<GroupWriteResult>)>;
+// true: the schema was written; false: the same bytes were already registered.
+using SchemaCallback = std::function<void(Result<bool>)>;
 
 // A write travelling to a shard's thread. Validated by the submitter (engine.cc).
 struct WriteOp {
-  enum class Kind : uint8_t { kAppend, kDelete, kTrim, kGroupCommit, kGroupDelete };
+  enum class Kind : uint8_t { kAppend, kDelete, kTrim, kGroupCommit, kGroupDelete, kSchema };
   Kind kind = Kind::kAppend;
   AppendRequest append;
   DeleteRequest del;
   TrimRequest trim;
   GroupCursor group;  // kGroupCommit, kGroupDelete (scope canonical)
   WatchScope group_scope;
+  SchemaDefinition schema;      // kSchema
   std::string idem_scoped_key;  // org \0 key, empty without a key
   Fingerprint fingerprint{};
   AppendCallback on_append;
   StateCallback on_state;
   GroupCallback on_group;
+  SchemaCallback on_schema;
 
   // Answers whichever callback the op carries with an error.
   void Fail(const Status& st) {
     if (on_append) on_append(st);
     if (on_state) on_state(st);
     if (on_group) on_group(st);
+    if (on_schema) on_schema(st);
   }
 };
 
@@ -93,6 +98,7 @@ class Shard {
     AppendCallback on_append;
     StateCallback on_state;
     GroupCallback on_group;
+    SchemaCallback on_schema;
     Result<AppendResult> append_result{AppendResult{}};
     Result<StreamInfo> state_result{StreamInfo{}};
     GroupWriteResult group_result;
@@ -143,6 +149,7 @@ class Shard {
   void ProcessGroup(WriteOp& op);
   // A group's cursor including batches not yet durable; nullopt when none is stored.
   Result<std::optional<uint64_t>> GroupCursorOf(const std::string& key);
+  void ProcessSchema(WriteOp& op);
   bool CheckIdempotency(WriteOp& op);
   Result<StreamHead*> GetHead(const std::string& stream);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
@@ -205,6 +212,8 @@ class Shard {
   // Group cursors written by batches not yet indexed: key -> (cursor or nullopt when
   // deleted, batch seq). An entry goes when the batch that wrote it last is indexed.
   std::unordered_map<std::string, std::pair<std::optional<uint64_t>, uint64_t>> tentative_groups_;
+  // Schemas written by batches not yet indexed: key -> (body, batch seq), as above.
+  std::unordered_map<std::string, std::pair<std::string, uint64_t>> tentative_schemas_;
 
   // Requests run strictly in arrival order. Before one runs, the index entries it needs
   // (stream heads, idempotency key) must be in memory: lookups that would read the disk go

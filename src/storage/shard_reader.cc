@@ -298,4 +298,25 @@ Status ShardReader::ListGroups(std::string_view scope, size_t limit,
   return Status::Ok();
 }
 
+Result<std::vector<SchemaDefinition>> ShardReader::ListSchemas(size_t limit) const {
+  std::vector<SchemaDefinition> out;
+  const std::string prefix(1, index::kSchemaTag);
+  auto view = index_->NewView();
+  auto it = view->NewIterator();
+  for (it->Seek(prefix); it->Valid() && HasPrefix(it->key(), prefix); it->Next()) {
+    if (out.size() >= limit) {
+      return Status::Corruption("index: more than " + std::to_string(limit) + " schemas");
+    }
+    SchemaDefinition d;
+    std::string_view key(it->key().data(), it->key().size());
+    if (!index::ParseSchemaKey(key, &d.org, &d.type, &d.version) || it->value().empty()) {
+      return Status::Corruption("index: bad schema entry");
+    }
+    d.body.assign(it->value().data(), it->value().size());
+    out.push_back(std::move(d));
+  }
+  if (!it->status().ok()) return Status::IoError("index: " + it->status().ToString());
+  return out;
+}
+
 }  // namespace cairn

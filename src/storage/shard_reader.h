@@ -30,6 +30,8 @@ class ShardReader {
   // Group cursors of one scope (empty: every scope), sorted by scope then group; appends to
   // *out until it holds `limit` entries.
   Status ListGroups(std::string_view scope, size_t limit, std::vector<GroupCursor>* out) const;
+  // Every registered schema (kept in shard 0), sorted by org, type, version; at most `limit`.
+  Result<std::vector<SchemaDefinition>> ListSchemas(size_t limit) const;
 
  private:
   // A run's entries, or a whole record, read through the page cache and checked; read again

@@ -204,6 +204,12 @@ Status Shard::Recover() {
           return Status::Corruption(view.status().message() + " at " + Where(path, offset));
         }
         IndexGroupCursorRecord(*view, &wb);
+      } else if (item.header.type == format::RecordType::kSchema) {
+        auto view = DecodeSchemaRecord(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        IndexSchemaRecord(*view, &wb);
       } else {
         auto view = DecodeStreamStateRecord(item.bytes);
         if (!view.ok()) {

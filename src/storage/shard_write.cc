@@ -326,4 +326,60 @@ void Shard::ProcessGroup(WriteOp& op) {
   batch->completions.push_back(std::move(done));
 }
 
+// Schemas are immutable: the same bytes again are answered at once (nothing written, once
+// the first registration is durable); other bytes for a stored version are INVALID. The
+// server checks compatibility before it submits (docs/internals/schemas.md); this check
+// keeps the log free of a second, different body for one version whoever the caller is.
+void Shard::ProcessSchema(WriteOp& op) {
+  const SchemaDefinition& d = op.schema;
+  const std::string key = index::SchemaKey(d.org, d.type, d.version);
+  std::optional<std::string> stored;
+  auto it = tentative_schemas_.find(key);
+  if (it != tentative_schemas_.end()) {
+    stored = it->second.first;
+  } else {
+    auto v = IndexGet(key);
+    if (!v.ok()) return op.on_schema(v.status());
+    stored = std::move(*v);
+  }
+  if (stored.has_value()) {
+    if (*stored != d.body) {
+      return op.on_schema(Status::Invalid("schema " + d.org + "/" + d.type + " " +
+                                          d.version.ToString() +
+                                          " is already registered with other content "
+                                          "(schemas are immutable)"));
+    }
+    if (it == tentative_schemas_.end()) return op.on_schema(false);
+  }
+  if (stored.has_value()) {
+    // The same bytes while the first registration is still in flight: answer with the
+    // batch that writes it, once it is durable, without a second record.
+    for (auto& b : batches_) {
+      if (b->seq != it->second.second) continue;
+      Completion done;
+      done.on_schema = [cb = std::move(op.on_schema)](Result<bool> r) {
+        cb(r.ok() ? Result<bool>(false) : r);
+      };
+      b->completions.push_back(std::move(done));
+      return;
+    }
+    CAIRN_ASSERT_MSG(false, "tentative schema without its batch");
+  }
+  SchemaView view{d.org, d.type, d.version, d.body};
+  auto batch_or = BatchWithRoom(format::AlignUp(SchemaRecordSize(view), format::kRecordAlign));
+  if (!batch_or.ok()) {
+    FailStop(batch_or.status());
+    return op.on_schema(failed_);
+  }
+  Batch* batch = *batch_or;
+  AppendSchemaRecord(&batch->buf, next_position_, NextTimestamp(), view);
+  batch->logical_size = batch->buf.size();
+  segment_end_ = batch->file_offset + batch->logical_size;
+  IndexSchemaRecord(view, &batch->index);
+  tentative_schemas_[key] = {d.body, batch->seq};
+  Completion done;
+  done.on_schema = std::move(op.on_schema);
+  batch->completions.push_back(std::move(done));
+}
+
 }  // namespace cairn

@@ -41,8 +41,12 @@ TEST_P(RespErrorsTest, SyntaxAndUnknownCommandsAreErr) {
   s_.Error({"ESCAN"}, "ERR");
   s_.Error({"ESTREAMS", org_, "BEFORE", "x"}, "ERR");
   // Commands of later versions say so.
-  m = s_.Error({"ESCHEMA", "LIST", org_}, "ERR");
+  m = s_.Error({"EKEY", "ROTATE", org_}, "ERR");
   EXPECT_NE(m.find("not available"), std::string::npos) << m;
+  s_.Error({"ESCHEMA", "LIST"}, "ERR");
+  s_.Error({"ESCHEMA", "DROP", org_, "T"}, "ERR");
+  s_.Error({"ESCHEMA", "REGISTER", org_, "T", "1.0.0"}, "ERR");
+  s_.Error({"ESCHEMA", "GET", org_}, "ERR");
   s_.Error({"EWATCH", st, "LIVE", "FROM", "1"}, "ERR");
   s_.Error({"EGROUP", "RESET", "g", st}, "ERR");
   // Nothing was written, and the connection still works.

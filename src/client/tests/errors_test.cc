@@ -23,7 +23,7 @@ TEST(ErrorsTest, CodeWordsMapToStatusCodes) {
       {"BUSY try later", StatusCode::kBusy, "try later", "BUSY"},
       {"UNAVAILABLE disk failed", StatusCode::kUnavailable, "disk failed", "UNAVAILABLE"},
       {"ERR unknown command 'FOO'", StatusCode::kInvalid, "ERR unknown command 'FOO'", "ERR"},
-      {"SCHEMA /a: must be integer", StatusCode::kInvalid, "SCHEMA /a: must be integer", "SCHEMA"},
+      {"SCHEMA /a: must be integer", StatusCode::kSchema, "/a: must be integer", "SCHEMA"},
       {"NOAUTH authenticate first", StatusCode::kInvalid, "NOAUTH authenticate first", "NOAUTH"},
       {"NOPERM org acme", StatusCode::kInvalid, "NOPERM org acme", "NOPERM"},
       {"NOTLEADER 10.0.0.2:7379", StatusCode::kUnavailable, "NOTLEADER 10.0.0.2:7379", "NOTLEADER"},

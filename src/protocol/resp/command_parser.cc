@@ -313,4 +313,30 @@ bool ParseGroup(const Args& args, GroupCommand* out, CommandError* e) {
   return true;
 }
 
+bool ParseSchema(const Args& args, SchemaCommand* out, CommandError* e) {
+  if (args.size() < 3) return WrongArgs(args, e);
+  std::string_view op = args[1];
+  if (EqualsNoCase(op, "REGISTER")) {
+    if (args.size() != 6) return WrongArgs(args, e);
+    out->op = SchemaCommand::Op::kRegister;
+    out->version = std::string(args[4]);
+    out->body = std::string(args[5]);
+  } else if (EqualsNoCase(op, "GET")) {
+    if (args.size() != 4 && args.size() != 5) return WrongArgs(args, e);
+    out->op = SchemaCommand::Op::kGet;
+    if (args.size() == 5) out->version = std::string(args[4]);
+  } else if (EqualsNoCase(op, "LIST")) {
+    if (args.size() > 4) return WrongArgs(args, e);
+    out->op = SchemaCommand::Op::kList;
+    out->org = std::string(args[2]);
+    if (args.size() == 4) out->type = std::string(args[3]);
+    return true;
+  } else {
+    return Fail(e, "ERR", "unknown ESCHEMA subcommand; try REGISTER, GET or LIST");
+  }
+  out->org = std::string(args[2]);
+  out->type = std::string(args[3]);
+  return true;
+}
+
 }  // namespace cairn::resp

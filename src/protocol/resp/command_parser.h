@@ -50,6 +50,17 @@ struct GroupCommand {
   uint64_t cursor = 0;
 };
 
+// ESCHEMA REGISTER <org> <type> <version> <schema-json> | GET <org> <type> [<version>] |
+// LIST <org> [<type>]. The version's syntax is the registry's to check.
+struct SchemaCommand {
+  enum class Op : uint8_t { kRegister, kGet, kList };
+  Op op = Op::kGet;
+  std::string org;
+  std::string type;
+  std::string version;  // empty: latest (GET)
+  std::string body;     // REGISTER
+};
+
 // Each parser reads args[0] as the command name and fills `out`; false with `error` set when
 // the arguments are not a well-formed command.
 bool ParseAppend(const Args& args, AppendRequest* out, CommandError* error);
@@ -62,6 +73,7 @@ bool ParseTrim(const Args& args, TrimRequest* out, CommandError* error);
 bool ParseVerify(const Args& args, VerifyRequest* out, CommandError* error);
 bool ParseWatch(const Args& args, WatchOptions* out, CommandError* error);
 bool ParseGroup(const Args& args, GroupCommand* out, CommandError* error);
+bool ParseSchema(const Args& args, SchemaCommand* out, CommandError* error);
 
 // Helpers shared with the HTTP side.
 bool ParseUint(std::string_view s, uint64_t* out);

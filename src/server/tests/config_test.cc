@@ -74,3 +74,33 @@ TEST(Config, SizesAndNames) {
 
 }  // namespace
 }  // namespace cairn::server
+
+namespace cairn::server {
+namespace {
+
+TEST(Config, SchemaRequiredOrgsInAllThreeForms) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/cairn.toml";
+  std::ofstream(path) << "schema_required_orgs = [\"acme\", \"beta\"]\n";
+  ServerConfig c;
+  ASSERT_TRUE(LoadConfig(path, {}, &c).ok());
+  EXPECT_EQ(c.schema_required_orgs, (std::vector<std::string>{"acme", "beta"}));
+  setenv("CAIRN_SCHEMA_REQUIRED_ORGS", "gamma", 1);
+  ServerConfig e;
+  Status st = LoadConfig(path, {}, &e);
+  unsetenv("CAIRN_SCHEMA_REQUIRED_ORGS");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(e.schema_required_orgs, (std::vector<std::string>{"gamma"}));
+  ServerConfig f;
+  ASSERT_TRUE(LoadConfig(path, {{"schema_required_orgs", "x,y"}}, &f).ok());
+  EXPECT_EQ(f.schema_required_orgs, (std::vector<std::string>{"x", "y"}));
+  ServerConfig g;
+  ASSERT_TRUE(LoadConfig("", {{"schema_required_orgs", ""}}, &g).ok());
+  EXPECT_TRUE(g.schema_required_orgs.empty());
+  EXPECT_FALSE(LoadConfig("", {{"schema_required_orgs", "a,,b"}}, &g).ok());
+  EXPECT_FALSE(LoadConfig("", {{"schema_required_orgs", "a/b"}}, &g).ok());
+  EXPECT_EQ(FlagName("schema_required_orgs"), "--schema-required-orgs");
+}
+
+}  // namespace
+}  // namespace cairn::server

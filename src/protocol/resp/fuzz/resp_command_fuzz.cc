@@ -43,5 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (resp::ParseWatch(args, &w, &e)) CAIRN_ASSERT(!w.scope.empty() || args[1].empty());
   resp::GroupCommand g;
   (void)resp::ParseGroup(args, &g, &e);
+  resp::SchemaCommand sc;
+  if (resp::ParseSchema(args, &sc, &e)) {
+    CAIRN_ASSERT(args.size() >= 3 && sc.org == args[2]);
+    CAIRN_ASSERT(sc.op != resp::SchemaCommand::Op::kRegister || sc.body == args[5]);
+  }
   return 0;
 }
