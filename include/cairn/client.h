@@ -177,6 +177,11 @@ class Client {
   Result<StreamInfo> Delete(const DeleteRequest& request);
   Result<StreamInfo> Trim(const TrimRequest& request);
   Status Ping();
+  // EVERIFY: CRCs and the hash chain of one shard's positions [from, to], checked by the
+  // server on its background verification thread.
+  Result<VerifyResult> Verify(const VerifyRequest& request);
+  // The server's shard count (INFO keyspace).
+  Result<uint32_t> ShardCount();
 
   // EWATCH (RESP3 only): starts a subscription on this connection and returns its id. Its
   // frames come from NextWatchFrame; other commands may be sent meanwhile.

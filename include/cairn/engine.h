@@ -95,7 +95,11 @@ class Engine {
   // Orgs after `after` (exclusive), sorted, at most `count`.
   Result<std::vector<std::string>> ListOrgs(std::string_view after = {},
                                             uint32_t count = 10000) const;
-  Result<VerifyResult> Verify(const VerifyRequest& request) const;
+  // Reads the shard's segment files sequentially; takes no lock the write path needs.
+  // `pace`, when given, runs between chunks of a few MiB walked (an online caller yields
+  // or sleeps there so that verification stays in the background).
+  Result<VerifyResult> Verify(const VerifyRequest& request,
+                              const std::function<void()>& pace = nullptr) const;
 
   uint32_t shard_count() const;
   ShardKey shard_key() const;

@@ -169,7 +169,12 @@ struct VerifyResult {
   uint64_t checked = 0;
   std::array<uint8_t, 32> head_hash{};  // chain hash of the last position checked
   std::optional<uint64_t> first_bad_position;
-  std::string detail;  // segment file and offset of the first problem
+  // Where the first problem is: the segment id (its file name's number) and the byte
+  // offset in that file of the damaged event's entry, or of the record or segment header
+  // when the damage is not inside one entry. Set exactly when first_bad_position is.
+  std::optional<uint64_t> first_bad_segment;
+  std::optional<uint64_t> first_bad_offset;
+  std::string detail;  // a readable description of the first problem
 };
 
 // A consumer group's committed cursor for one watch scope (EGROUP).

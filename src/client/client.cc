@@ -226,6 +226,29 @@ Result<StreamInfo> Client::Trim(const TrimRequest& request) {
   return DecodeInfo(*r);
 }
 
+Result<VerifyResult> Client::Verify(const VerifyRequest& request) {
+  std::string shard = "#" + std::to_string(request.shard);
+  Args a;
+  a.Add("EVERIFY");
+  a.Add(shard);
+  a.Add("FROM");
+  a.AddNumber(request.from);
+  if (request.to != UINT64_MAX) {
+    a.Add("TO");
+    a.AddNumber(request.to);
+  }
+  auto r = Call(a.span());
+  if (!r.ok()) return r.status();
+  return DecodeVerify(*r);
+}
+
+Result<uint32_t> Client::ShardCount() {
+  const std::string_view args[] = {"INFO", "keyspace"};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return DecodeInfoShards(*r);
+}
+
 Status Client::Ping() {
   const std::string_view args[] = {"PING"};
   auto r = Call(args);

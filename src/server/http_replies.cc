@@ -293,11 +293,15 @@ std::string JsonVerify(const VerifyResult& r) {
   j.Uint(r.checked);
   j.Key("head_hash");
   j.String(resp::HexHash(r.head_hash));
-  j.Key("first_bad_position");
-  if (r.first_bad_position) {
-    j.Uint(*r.first_bad_position);
-  } else {
-    j.Null();
+  for (auto [key, v] : {std::pair{"first_bad_position", &r.first_bad_position},
+                        std::pair{"first_bad_segment", &r.first_bad_segment},
+                        std::pair{"first_bad_offset", &r.first_bad_offset}}) {
+    j.Key(key);
+    if (*v) {
+      j.Uint(**v);
+    } else {
+      j.Null();
+    }
   }
   if (!r.detail.empty()) {
     j.Key("detail");

@@ -1,5 +1,7 @@
 #include "server/requests.h"
 
+#include <sched.h>
+
 #include <chrono>
 
 #include "protocol/resp/reply_format.h"
@@ -126,16 +128,27 @@ void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool
 
 namespace {
 
-void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,
+void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op, Command command,
                std::function<void(AsyncReply*)> work) {
-  bool queued = server->SubmitRead([op, server, work = std::move(work)] {
-    work(op);
-    server->ReadDone();
-    op->Deliver();
-  });
+  bool queued = false;
+  if (command == Command::kVerify) {
+    queued = server->SubmitVerify([op, server, work = std::move(work)] {
+      work(op);
+      server->VerifyDone();
+      op->Deliver();
+    });
+  } else {
+    queued = server->SubmitRead([op, server, work = std::move(work)] {
+      work(op);
+      server->ReadDone();
+      op->Deliver();
+    });
+  }
   if (queued) return;
   metrics->busy_replies.fetch_add(1, std::memory_order_relaxed);
-  Status busy = Status::Busy("too many reads queued; retry shortly");
+  Status busy =
+      Status::Busy(command == Command::kVerify ? "too many verifications queued; retry shortly"
+                                               : "too many reads queued; retry shortly");
   if (op->style().http) {
     HttpFormatAppend(busy, op);  // same error shape for every HTTP reply
   } else {
@@ -148,13 +161,15 @@ void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,
 
 }  // namespace
 
+void VerifyPace() { sched_yield(); }
+
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work) {
   auto* op = new AsyncReply(c, command, style, OpKind::kRead);
   Server* server = &c.worker()->server();
   WorkerMetrics* metrics = &c.worker()->metrics();
-  c.RunInOrder(OpKind::kRead, [op, server, metrics, work = std::move(work)]() mutable {
-    StartRead(server, metrics, op, std::move(work));
+  c.RunInOrder(OpKind::kRead, [op, server, metrics, command, work = std::move(work)]() mutable {
+    StartRead(server, metrics, op, command, std::move(work));
   });
 }
 

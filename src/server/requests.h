@@ -59,7 +59,10 @@ using GroupFormat = void (*)(const Result<GroupWriteResult>& r, const GroupCurso
                              AsyncReply* out);
 void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool remove,
                       GroupFormat format);
-// A read: `work` runs on the read pool and fills the reply (and sets `error`).
+// Between chunks of an online verification: gives the processor back to everything else.
+void VerifyPace();
+// A read: `work` runs on the read pool and fills the reply (and sets `error`); a
+// Command::kVerify runs on the server's verification thread instead.
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work);
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,22 @@ uint64_t MonotonicMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+// The verification thread runs at nice 19 and in the idle I/O class: the scheduler gives
+// it what the reactors and the read pool leave (best effort: an unprivileged process may
+// always lower its own priority, so failures are only logged).
+void LowerThisThreadsPriority() {
+  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19) != 0) {
+    spdlog::warn("verify thread: setpriority: {}", std::strerror(errno));
+  }
+  constexpr int kIoprioWhoProcess = 1;
+  constexpr int kIoprioClassIdle = 3;
+  constexpr int kIoprioClassShift = 13;
+  if (syscall(SYS_ioprio_set, kIoprioWhoProcess, tid, kIoprioClassIdle << kIoprioClassShift) != 0) {
+    spdlog::warn("verify thread: ioprio_set: {}", std::strerror(errno));
+  }
 }
 
 // Descriptors kept for the engine (segments, index files) besides client connections.
@@ -138,6 +155,8 @@ Status Server::Open() {
   engine_ = std::move(*engine);
   watches_->Start(this);
   reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads));
+  verifies_ = std::make_unique<BlockingPool>(1);
+  verifies_->Submit(LowerThisThreadsPriority);
   uint32_t n = config_.reactors;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   uint16_t resp_port = config_.resp_port;
@@ -171,6 +190,15 @@ bool Server::AdmitConnection() {
   if (now < effective_max_connections_) return true;
   connections_.fetch_sub(1, std::memory_order_relaxed);
   return false;
+}
+
+bool Server::SubmitVerify(std::function<void()> job) {
+  if (queued_verifies_.fetch_add(1, std::memory_order_relaxed) >= kMaxQueuedVerifies) {
+    queued_verifies_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  verifies_->Submit(std::move(job));
+  return true;
 }
 
 bool Server::SubmitRead(std::function<void()> job) {
@@ -218,7 +246,8 @@ void Server::Drain() {
   for (auto& w : workers_) w->reactor().Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  reads_.reset();   // finishes queued reads
+  reads_.reset();  // finishes queued reads
+  verifies_.reset();
   engine_.reset();  // completes writes in flight, persists the index
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)

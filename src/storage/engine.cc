@@ -456,7 +456,8 @@ Result<std::vector<std::string>> Engine::ListOrgs(std::string_view after, uint32
   return out;
 }
 
-Result<VerifyResult> Engine::Verify(const VerifyRequest& request) const {
+Result<VerifyResult> Engine::Verify(const VerifyRequest& request,
+                                    const std::function<void()>& pace) const {
   if (request.shard >= impl_->manifest.shards) {
     return Status::Invalid("no shard " + std::to_string(request.shard));
   }
@@ -464,7 +465,7 @@ Result<VerifyResult> Engine::Verify(const VerifyRequest& request) const {
   uint64_t head = impl_->shards[request.shard]->Stats().next_position - 1;
   uint64_t to = std::min(request.to, head);
   return VerifyShardLog(impl_->env->fs(), impl_->ShardDir(request.shard) + "/log", request.shard,
-                        request.from, to);
+                        request.from, to, nullptr, pace);
 }
 
 uint32_t Engine::shard_count() const { return impl_->manifest.shards; }

@@ -188,7 +188,8 @@ Result<EntryView> DecodeEntry(std::string_view in) {
   return v;
 }
 
-Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position) {
+Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position,
+                                            uint32_t* failed_offset) {
   CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
   if (h.type != format::RecordType::kEvents || h.length != record.size()) {
     return Status::Corruption("not an events record");
@@ -221,12 +222,14 @@ Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* f
       auto entry = DecodeEntry(record.substr(off));
       if (!entry.ok()) {
         if (failed_position != nullptr) *failed_position = expected_position;
+        if (failed_offset != nullptr) *failed_offset = static_cast<uint32_t>(off);
         return entry.status();
       }
       EntryView e = *entry;
       if (e.position != expected_position || e.version != cv.first_version + i ||
           e.timestamp_ms != h.timestamp_ms) {
         if (failed_position != nullptr) *failed_position = expected_position;
+        if (failed_offset != nullptr) *failed_offset = static_cast<uint32_t>(off);
         return Status::Corruption("event entry out of sequence at position " +
                                   std::to_string(e.position));
       }

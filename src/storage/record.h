@@ -106,9 +106,11 @@ Result<GroupCursorView> DecodeGroupCursorRecord(std::string_view record);
 // Checks the CRC of a whole record (`record` holds exactly header.length bytes).
 Status CheckRecordCrc(std::string_view record);
 // Decodes the body of a kEvents / kStreamState record whose CRC was already checked.
-// On failure inside an event entry, *failed_position (if given) is that event's position.
+// On failure inside an event entry, *failed_position (if given) is that event's position
+// and *failed_offset (if given) the entry's offset from the start of the record.
 Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
-                                            uint64_t* failed_position = nullptr);
+                                            uint64_t* failed_position = nullptr,
+                                            uint32_t* failed_offset = nullptr);
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
 // Whether one event's stored payload hash and chain hash match its bytes, given the chain
 // hash h[n-1] of the event before it.
