@@ -3,7 +3,8 @@
 # `cairn verify --addr` looping over the whole log in another process, alternating, in one
 # run against one server. Prints each phase's events/s and p99, and the ratio with/without.
 #
-#   bench/verify_cost.sh [build-dir] [seconds-per-phase] [rounds] [fill-seconds]
+#   [VERIFY_RATE=32MiB] bench/verify_cost.sh [build-dir] [seconds-per-phase] [rounds] [fill-seconds]
+# VERIFY_RATE sets the server's verify_rate (default: the server's default; 0: no limit).
 set -euo pipefail
 build="${1:-build}"
 secs="${2:-10}"
@@ -22,7 +23,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 resp_port=$(free_port); http_port=$(free_port)
 "$cairn" serve --data-dir "$work/data" --resp-port "$resp_port" --http-port "$http_port" \
-  --segment-size 64MiB 2>"$work/cairn.log" & pids+=($!)
+  --segment-size 64MiB ${VERIFY_RATE:+--verify-rate "$VERIFY_RATE"} 2>"$work/cairn.log" & pids+=($!)
 addr="127.0.0.1:$resp_port"
 for _ in $(seq 100); do "$cairn" ping --addr "$addr" >/dev/null 2>&1 && break; sleep 0.1; done
 

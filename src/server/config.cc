@@ -55,6 +55,7 @@ const std::vector<SettingInfo>& Settings() {
       {"max_output_bytes", "Unsent reply bytes per connection before reading pauses"},
       {"max_queued_per_shard", "Writes queued per shard before BUSY"},
       {"max_queued_reads", "Reads queued before BUSY"},
+      {"verify_rate", "Bytes of log an online verification reads per second (0: no limit)"},
       {"max_watchers", "Live watches on the node before EWATCH answers BUSY"},
       {"max_watchers_per_connection", "Live watches per connection before EWATCH answers BUSY"},
       {"watch_buffer_bytes", "Unsent frame bytes per watcher before pushing pauses"},
@@ -152,6 +153,8 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->max_queued_per_shard, 16, 1u << 24);
   } else if (name == "max_queued_reads") {
     return SetUint(name, v, &c->max_queued_reads, 1, 1u << 24);
+  } else if (name == "verify_rate") {
+    return SetSize(name, v, &c->verify_rate_bytes, 0);
   } else if (name == "idempotency_window_s") {
     return SetUint(name, v, &c->idempotency_window_s, 1, 365ull * 86400);
   } else if (name == "segment_size") {

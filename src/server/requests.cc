@@ -3,11 +3,13 @@
 #include <sched.h>
 
 #include <chrono>
+#include <thread>
 
 #include "protocol/resp/reply_format.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "storage/verifier.h"
 
 namespace cairn::server {
 
@@ -161,7 +163,24 @@ void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op, Command c
 
 }  // namespace
 
-void VerifyPace() { sched_yield(); }
+std::function<void()> MakeVerifyPace(uint64_t bytes_per_s) {
+  auto start = std::chrono::steady_clock::now();
+  return [bytes_per_s, start, chunks = uint64_t{0}]() mutable {
+    ++chunks;
+    if (bytes_per_s == 0) {
+      sched_yield();
+      return;
+    }
+    double due_s = static_cast<double>(chunks * kVerifyChunkBytes) / bytes_per_s;
+    auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(due_s));
+    if (due > std::chrono::steady_clock::now()) {
+      std::this_thread::sleep_until(due);
+    } else {
+      sched_yield();
+    }
+  };
+}
 
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work) {

@@ -59,8 +59,10 @@ using GroupFormat = void (*)(const Result<GroupWriteResult>& r, const GroupCurso
                              AsyncReply* out);
 void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool remove,
                       GroupFormat format);
-// Between chunks of an online verification: gives the processor back to everything else.
-void VerifyPace();
+// Between chunks (kVerifyChunkBytes) of one online verification: yields the processor and,
+// when `bytes_per_s` is not 0, sleeps as needed to keep the verification's reading at that
+// rate (the disk is shared with the log's writes and fdatasyncs).
+std::function<void()> MakeVerifyPace(uint64_t bytes_per_s);
 // A read: `work` runs on the read pool and fills the reply (and sets `error`); a
 // Command::kVerify runs on the server's verification thread instead.
 void SubmitRead(Connection& c, Command command, ReplyStyle style,

@@ -324,7 +324,7 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
     if (!ParseOrReply(c, args, resp::ParseVerify, &req)) return;
     SubmitRead(c, Command::kVerify, style, [&s, req](AsyncReply* op) {
       resp::ReplyWriter w(&op->reply, op->style().resp_version);
-      auto r = s.engine().Verify(req, VerifyPace);
+      auto r = s.engine().Verify(req, MakeVerifyPace(s.config().verify_rate_bytes));
       op->error = !r.ok();
       r.ok() ? resp::WriteVerify(w, *r) : resp::WriteStatus(w, r.status());
     });

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -23,14 +25,19 @@ uint64_t MonotonicMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-// The verification thread runs at nice 19 and in the idle I/O class: the scheduler gives
-// it what the reactors and the read pool leave (best effort: an unprivileged process may
-// always lower its own priority, so failures are only logged).
+// The verification thread runs under SCHED_IDLE (below every nice level, so it stays behind the
+// reactors and shards even when the whole server runs niced), at nice 19 should the policy
+// be refused, and in the idle I/O class: the scheduler gives it what the rest leaves. An
+// unprivileged process may always lower its own priority; failures are only logged.
 void LowerThisThreadsPriority() {
-  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19) != 0) {
-    spdlog::warn("verify thread: setpriority: {}", std::strerror(errno));
+  sched_param param{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
+    pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19) != 0) {
+      spdlog::warn("verify thread: setpriority: {}", std::strerror(errno));
+    }
   }
+  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
   constexpr int kIoprioWhoProcess = 1;
   constexpr int kIoprioClassIdle = 3;
   constexpr int kIoprioClassShift = 13;
