@@ -101,6 +101,13 @@ class Engine {
   Result<VerifyResult> Verify(const VerifyRequest& request,
                               const std::function<void()>& pace = nullptr) const;
 
+  // EKEY ROTATE: new events of `org` get a new data key (per-stream keys: each stream's next
+  // event does); returns the new key's id, 0 for per-stream keys. kInvalid without encryption.
+  Result<uint32_t> RotateKey(std::string_view org);
+  // EKEY SHRED: destroys the data keys of a stream or an org durably (synced before this
+  // returns); their events then read as shredded. Returns the number of keys destroyed.
+  Result<uint32_t> ShredKeys(std::string_view scope);
+
   uint32_t shard_count() const;
   ShardKey shard_key() const;
   // The shard a stream belongs to (the stream name must be valid).
@@ -112,6 +119,8 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Impl> impl);
+  // Scan without decrypting.
+  Result<ScanResult> ScanStored(const ScanRequest& request) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -187,6 +187,12 @@ Result<RecordedEvent> DecodeEvent(const RespValue& v) {
   if (hash != nullptr && !hash->IsNull() && !(hash->IsString() && ParseHash(hash->str, &e.hash))) {
     return Bad("event", "hash", hash);
   }
+  if (const RespValue* shredded = v.Find("shredded"); shredded != nullptr) {
+    if (shredded->type != RespType::kBoolean && shredded->type != RespType::kInteger) {
+      return Bad("event", "shredded", shredded);
+    }
+    e.shredded = shredded->integer == 1;
+  }
   return e;
 }
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "base/names.h"
+
 namespace cairn::server {
 namespace {
 
@@ -67,6 +69,10 @@ const std::vector<SettingInfo>& Settings() {
       {"max_metadata_bytes", "Largest event metadata"},
       {"max_events_per_append", "Events in one append at most"},
       {"shutdown_timeout_s", "On SIGTERM, how long in-flight requests may take"},
+      {"encryption_key_file",
+       "Master key file (32 random bytes, mode 0600) for per-event encryption"},
+      {"encrypted_orgs", "Orgs (or org/type) whose events are encrypted, comma-separated"},
+      {"encryption_key_scope", "One data key per org or per stream: org or stream"},
       {"log_format", "text or json"},
       {"log_level", "trace, debug, info, warn or error"},
   };
@@ -167,6 +173,31 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->max_events_per_append, 1, 1000000);
   } else if (name == "shutdown_timeout_s") {
     return SetUint(name, v, &c->shutdown_timeout_s, 1, 3600);
+  } else if (name == "encryption_key_file") {
+    c->encryption_key_file = v;
+  } else if (name == "encrypted_orgs") {
+    c->encrypted_orgs.clear();
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string item = v.substr(start, comma - start);
+      if (!item.empty()) {
+        size_t slash = item.find('/');
+        Status ok = ValidateOrg(item.substr(0, slash));
+        if (ok.ok() && slash != std::string::npos) ok = ValidateStreamType(item.substr(slash + 1));
+        if (!ok.ok()) {
+          return Status::Invalid("encrypted_orgs: '" + item + "' is not an org or org/type");
+        }
+        c->encrypted_orgs.push_back(item);
+      }
+      start = comma + 1;
+    }
+  } else if (name == "encryption_key_scope") {
+    if (v != "org" && v != "stream") {
+      return Status::Invalid("encryption_key_scope must be org or stream, got '" + v + "'");
+    }
+    c->encryption_key_scope = v;
   } else if (name == "log_format") {
     if (v != "text" && v != "json") return Status::Invalid("log_format must be text or json");
     c->log_format = v;
@@ -196,6 +227,12 @@ Status LoadConfig(const std::string& config_path, const std::map<std::string, st
       std::string value;
       if (auto s = node.value<std::string>()) {
         value = *s;
+      } else if (const toml::array* arr = node.as_array()) {  // a list: comma-joined
+        for (const auto& item : *arr) {
+          auto str = item.value<std::string>();
+          if (!str) return Status::Invalid("config file: " + name + " must list strings");
+          value += (value.empty() ? "" : ",") + *str;
+        }
       } else if (auto i = node.value<int64_t>()) {
         if (*i < 0) return Status::Invalid("config file: " + name + " must not be negative");
         value = std::to_string(*i);
@@ -222,6 +259,9 @@ EngineOptions ToEngineOptions(const ServerConfig& c) {
   o.segment_size_bytes = c.segment_size_bytes;
   o.idempotency_window_ms = c.idempotency_window_s * 1000;
   o.max_queued_requests_per_shard = c.max_queued_per_shard;
+  o.encryption_key_file = c.encryption_key_file;
+  o.encrypted_orgs = c.encrypted_orgs;
+  o.encryption_key_per_stream = c.encryption_key_scope == "stream";
   o.limits.max_event_data_bytes = c.max_event_bytes;
   o.limits.max_metadata_bytes = c.max_metadata_bytes;
   o.limits.max_events_per_append = c.max_events_per_append;

@@ -44,7 +44,10 @@ struct ServerConfig {
   uint32_t max_metadata_bytes = 64u << 10;
   uint32_t max_events_per_append = 10000;
   uint32_t shutdown_timeout_s = 30;
-  std::string log_format = "text";  // text or json
+  std::string encryption_key_file;           // empty: no encryption
+  std::vector<std::string> encrypted_orgs;   // "org" or "org/type" entries
+  std::string encryption_key_scope = "org";  // org or stream
+  std::string log_format = "text";           // text or json
   std::string log_level = "info";
 };
 

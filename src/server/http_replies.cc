@@ -130,6 +130,10 @@ void Event(JsonWriter& j, const RecordedEvent& e, bool with_hash) {
     j.Key("hash");
     j.String(resp::HexHash(e.hash));
   }
+  if (e.shredded) {
+    j.Key("shredded");
+    j.Bool(true);
+  }
   j.EndObject();
 }
 

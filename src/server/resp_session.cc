@@ -216,6 +216,27 @@ void FormatGroupDelete(const Result<GroupWriteResult>& r, const GroupCursor&, As
   }
 }
 
+// EKEY ROTATE <org> -> {org, key_id}; EKEY SHRED <stream | org> -> {scope, keys_destroyed}.
+// On the read pool: each rewrites and syncs the key store file before it answers.
+void Key(Connection& c, const Args& args, ReplyStyle style) {
+  const bool rotate = args.size() == 3 && EqualsNoCase(args[1], "ROTATE");
+  const bool shred = args.size() == 3 && EqualsNoCase(args[1], "SHRED");
+  if (!rotate && !shred) {
+    return Error(c, "ERR", "syntax: EKEY ROTATE <org> | EKEY SHRED <stream | org>");
+  }
+  Server& s = c.worker()->server();
+  SubmitRead(c, Command::kOther, style,
+             [&s, rotate, target = std::string(args[2])](AsyncReply* op) {
+               resp::ReplyWriter w(&op->reply, op->style().resp_version);
+               auto r = rotate ? s.engine().RotateKey(target) : s.engine().ShredKeys(target);
+               op->error = !r.ok();
+               if (!r.ok()) return resp::WriteStatus(w, r.status());
+               w.Map(2);
+               w.KeyBulk(rotate ? "org" : "scope", target);
+               w.KeyInt(rotate ? "key_id" : "keys_destroyed", static_cast<int64_t>(*r));
+             });
+}
+
 void Group(Connection& c, const Args& args, ReplyStyle style) {
   resp::GroupCommand g;
   if (!ParseOrReply(c, args, resp::ParseGroup, &g)) return;
@@ -330,13 +351,15 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
     });
   } else if (EqualsNoCase(name, "EGROUP")) {
     Group(c, args, style);
+  } else if (EqualsNoCase(name, "EKEY")) {
+    Key(c, args, style);
   } else {
     Error(c, "ERR", "unknown command '" + std::string(name.substr(0, 64)) + "'");
   }
 }
 
 bool IsLater(std::string_view name) {
-  for (const char* n : {"ESCHEMA", "EKEY"}) {
+  for (const char* n : {"ESCHEMA"}) {
     if (EqualsNoCase(name, n)) return true;
   }
   return false;

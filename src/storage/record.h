@@ -3,6 +3,7 @@
 // came from disk and check every length against the bytes present.
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct EntryView {
   std::string_view metadata;
   Hash256 payload_hash{};
   Hash256 chain_hash{};
+  std::optional<EventSeal> seal;  // an encrypted entry: data and metadata are ciphertext
 };
 
 struct ClauseView {
@@ -70,14 +72,15 @@ class EventsRecordBuilder {
                    bool created);
   // Appends one event entry and advances `chain` from h[n-1] to h[n]. Returns the
   // entry's offset in the buffer.
+  // `seal`: the event is encrypted (data and metadata hold the ciphertext).
   size_t AddEvent(std::string_view stream, uint64_t position, uint64_t version, const Uuid& id,
                   std::string_view type, std::string_view data, std::string_view metadata,
-                  Hash256* chain);
+                  Hash256* chain, const EventSeal* seal = nullptr);
   // Fills in length and CRC; returns the record's offset in the buffer.
   size_t Finish();
   // Byte size of a record before padding; used to check limits before building.
-  static size_t EntrySize(size_t type, size_t data, size_t meta) {
-    return format::kEntryFixedSize + type + data + meta;
+  static size_t EntrySize(size_t type, size_t data, size_t meta, bool sealed = false) {
+    return format::kEntryFixedSize + (sealed ? format::kEntrySealSize : 0) + type + data + meta;
   }
 
  private:

@@ -45,7 +45,7 @@ void WriteAppend(ReplyWriter& w, const AppendResult& r, bool transaction) {
 }
 
 void WriteEvent(ReplyWriter& w, const RecordedEvent& e, bool with_hash) {
-  w.Map(with_hash ? 10 : 9);
+  w.Map((with_hash ? 10 : 9) + (e.shredded ? 1 : 0));
   w.KeyBulk("stream", e.stream);
   w.KeyInt("version", static_cast<int64_t>(e.version));
   w.KeyInt("shard", e.shard);
@@ -56,6 +56,7 @@ void WriteEvent(ReplyWriter& w, const RecordedEvent& e, bool with_hash) {
   w.KeyBulk("data", e.data);
   w.KeyBulk("metadata", e.metadata);
   if (with_hash) w.KeyBulk("hash", HexHash(e.hash));
+  if (e.shredded) w.KeyBool("shredded", true);
 }
 
 namespace {
