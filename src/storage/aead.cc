@@ -21,6 +21,13 @@ const unsigned char* U(std::string_view s) {
 
 bool FitsInt(size_t n) { return n <= static_cast<size_t>(INT_MAX); }
 
+// Fetched once: OpenSSL 3 otherwise looks the implementation up in its provider store (under
+// a lock) on every init.
+const EVP_CIPHER* Aes256Gcm() {
+  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher != nullptr ? cipher : EVP_aes_256_gcm();
+}
+
 }  // namespace
 
 Status Seal(const Key& key, const Nonce& nonce, std::string_view aad, std::string_view plaintext,
@@ -30,7 +37,7 @@ Status Seal(const Key& key, const Nonce& nonce, std::string_view aad, std::strin
   int len = 0;
   ciphertext->resize(plaintext.size());
   auto* out = reinterpret_cast<unsigned char*>(ciphertext->data());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()) != 1 ||
       (!aad.empty() &&
@@ -52,7 +59,7 @@ Status Open(const Key& key, const Nonce& nonce, std::string_view aad, std::strin
   plaintext->resize(ciphertext.size());
   auto* out = reinterpret_cast<unsigned char*>(plaintext->data());
   Tag t = tag;  // EVP's SET_TAG takes a non-const pointer
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce.data()) != 1 ||
       (!aad.empty() &&

@@ -39,8 +39,9 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
   std::vector<std::string> hits;
   for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
     if (!f.is_regular_file()) continue;
+    std::string bytes(f.file_size(), '\0');
     std::ifstream in(f.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (bytes.find(needle) != std::string::npos) hits.push_back(f.path().string());
   }
   return hits;
@@ -49,8 +50,11 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
 class EncryptionTest : public ::testing::Test {
  protected:
   std::vector<std::string> Args(const std::string& scope) {
+    // Small segments: the test reads every file of the data directory looking for plaintext.
     return {"--shards",
             "2",
+            "--segment-size",
+            "1MiB",
             "--encryption-key-file",
             key_path_,
             "--encrypted-orgs",
