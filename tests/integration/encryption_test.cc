@@ -113,6 +113,19 @@ TEST_F(EncryptionTest, PlaintextNeverOnDiskRotationAndShreddingSurviveRestartAnd
   // The scan does see what is not encrypted.
   auto pub = FilesContaining(server.data_dir(), "PUBLIC-MARKER-beta");
   EXPECT_FALSE(pub.empty());
+  // `cairn inspect` shows which entries are sealed, and under which key.
+  std::string inspected;
+  for (const char* shard : {"0", "1"}) {
+    std::string cmd = std::string(ServerProcess::Binary()) + " inspect --data-dir " +
+                      server.data_dir() + " --shard " + shard + " --segment 1 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) inspected.append(buf, n);
+    pclose(p);
+  }
+  EXPECT_NE(inspected.find("sealed_key_id"), std::string::npos) << inspected;
 
   // Rotation, then a restart: events of both keys read back.
   ASSERT_TRUE(server.Restart()) << server.error();
