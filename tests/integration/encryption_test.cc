@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -236,6 +237,31 @@ TEST_F(EncryptionTest, PerOrgKeysRefuseToShredOneStream) {
   s.Error({"EKEY", "ROTATE", "bad org!"}, "INVALID");
   EXPECT_GE(Int(s.Map({"EKEY", "ROTATE", "acme"}), "key_id"), 2);
   EXPECT_EQ(Str(Events(s, "acme/order/1")[0], "data"), "x");
+
+  // The same through `cairn key`.
+  auto cli = [&](const std::string& args, int* exit_code) {
+    std::string cmd = std::string(ServerProcess::Binary()) + " key " + args +
+                      " --addr 127.0.0.1:" + std::to_string(server.resp_port()) + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[1024];
+    size_t n = 0;
+    while (p != nullptr && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    int status = p != nullptr ? pclose(p) : -1;
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+  };
+  int rc = -1;
+  std::string out = cli("rotate acme --json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("{\"org\":\"acme\",\"key_id\":"), std::string::npos) << out;
+  out = cli("shred acme/order/1", &rc);
+  EXPECT_EQ(rc, 4) << out;  // INVALID: keys are per org
+  EXPECT_NE(out.find("INVALID"), std::string::npos) << out;
+  out = cli("shred acme", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("scope acme keys_destroyed 3"), std::string::npos) << out;
+  EXPECT_TRUE(Shredded(s, Events(s, "acme/order/1")[0]));
 }
 
 TEST_F(EncryptionTest, BadKeyFilesAreRefusedAtStartup) {
