@@ -177,6 +177,15 @@ class Client {
   Result<StreamInfo> Delete(const DeleteRequest& request);
   Result<StreamInfo> Trim(const TrimRequest& request);
   Status Ping();
+  // EVERIFY: CRCs and the hash chain of one shard's positions [from, to], checked by the
+  // server on its background verification thread.
+  Result<VerifyResult> Verify(const VerifyRequest& request);
+  // EKEY ROTATE: the new data key's id (0 with per-stream keys).
+  Result<uint32_t> RotateKey(std::string_view org);
+  // EKEY SHRED: the number of data keys destroyed (durably, before the reply).
+  Result<uint32_t> ShredKeys(std::string_view scope);
+  // The server's shard count (INFO keyspace).
+  Result<uint32_t> ShardCount();
 
   // EWATCH (RESP3 only): starts a subscription on this connection and returns its id. Its
   // frames come from NextWatchFrame; other commands may be sent meanwhile.

@@ -104,7 +104,18 @@ class Engine {
   // Orgs after `after` (exclusive), sorted, at most `count`.
   Result<std::vector<std::string>> ListOrgs(std::string_view after = {},
                                             uint32_t count = 10000) const;
-  Result<VerifyResult> Verify(const VerifyRequest& request) const;
+  // Reads the shard's segment files sequentially; takes no lock the write path needs.
+  // `pace`, when given, runs between chunks of a few MiB walked (an online caller yields
+  // or sleeps there so that verification stays in the background).
+  Result<VerifyResult> Verify(const VerifyRequest& request,
+                              const std::function<void()>& pace = nullptr) const;
+
+  // EKEY ROTATE: new events of `org` get a new data key (per-stream keys: each stream's next
+  // event does); returns the new key's id, 0 for per-stream keys. kInvalid without encryption.
+  Result<uint32_t> RotateKey(std::string_view org);
+  // EKEY SHRED: destroys the data keys of a stream or an org durably (synced before this
+  // returns); their events then read as shredded. Returns the number of keys destroyed.
+  Result<uint32_t> ShredKeys(std::string_view scope);
 
   uint32_t shard_count() const;
   ShardKey shard_key() const;
@@ -117,6 +128,8 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Impl> impl);
+  // Scan without decrypting.
+  Result<ScanResult> ScanStored(const ScanRequest& request) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cairn/limits.h"
 #include "cairn/types.h"
@@ -31,6 +32,15 @@ struct EngineOptions {
   // Bytes gathered into one group-commit write (a larger single request goes alone).
   uint32_t max_batch_bytes = 4u << 20;
   EngineLimits limits;
+
+  // Per-event encryption (docs/internals/encryption.md). The master key file: 32 random
+  // bytes, mode 0600 or stricter. Empty: no encryption (a data directory that already holds
+  // keys then refuses to open).
+  std::string encryption_key_file;
+  // Whose events are encrypted: "org" or "org/type" entries.
+  std::vector<std::string> encrypted_orgs;
+  // One data key per stream instead of per org (needed to shred one stream).
+  bool encryption_key_per_stream = false;
 
   // Called on a shard's thread after each group commit that added events, once they are
   // durable and readable and before their writers are acknowledged: `next_position` is the

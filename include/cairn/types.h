@@ -42,11 +42,22 @@ struct Expected {
   bool operator==(const Expected&) const = default;
 };
 
+// How an encrypted event's stored bytes were sealed (docs/internals/encryption.md): the data
+// key's id, the AES-256-GCM nonce and tag. Set by the engine, never by clients.
+struct EventSeal {
+  uint32_t key_id = 0;
+  std::array<uint8_t, 12> nonce{};
+  std::array<uint8_t, 16> tag{};
+  bool operator==(const EventSeal&) const = default;
+};
+
 struct ProposedEvent {
   std::string type;
   std::string data;
   std::string metadata;
   std::optional<Uuid> id;  // generated (UUIDv7) when absent
+  // Set by the engine when it encrypted data and metadata (they then hold the ciphertext).
+  std::optional<EventSeal> seal;
 };
 
 struct AppendClause {
@@ -90,6 +101,11 @@ struct RecordedEvent {
   std::string data;
   std::string metadata;
   std::array<uint8_t, 32> hash{};  // chain hash h[position]
+  // The event's data key was destroyed (EKEY SHRED): data and metadata are empty.
+  bool shredded = false;
+  // Inside the engine only: how the stored bytes were sealed; the engine decrypts and
+  // clears it before an event leaves it.
+  std::optional<EventSeal> seal;
   bool operator==(const RecordedEvent&) const = default;
 };
 
@@ -169,7 +185,12 @@ struct VerifyResult {
   uint64_t checked = 0;
   std::array<uint8_t, 32> head_hash{};  // chain hash of the last position checked
   std::optional<uint64_t> first_bad_position;
-  std::string detail;  // segment file and offset of the first problem
+  // Where the first problem is: the segment id (its file name's number) and the byte
+  // offset in that file of the damaged event's entry, or of the record or segment header
+  // when the damage is not inside one entry. Set exactly when first_bad_position is.
+  std::optional<uint64_t> first_bad_segment;
+  std::optional<uint64_t> first_bad_offset;
+  std::string detail;  // a readable description of the first problem
 };
 
 // A consumer group's committed cursor for one watch scope (EGROUP).

@@ -276,12 +276,45 @@ Command AddPing(CLI::App* app) {
                  }};
 }
 
+struct KeyArgs {
+  Common common;
+  std::string action;
+  std::string target;
+};
+
+Command AddKey(CLI::App* app) {
+  auto a = std::make_shared<KeyArgs>();
+  CLI::App* sub = app->add_subcommand(
+      "key", "Rotate an org's data key or destroy the keys of a stream or org (EKEY)");
+  sub->add_option("action", a->action, "rotate or shred")
+      ->required()
+      ->check(CLI::IsMember({"rotate", "shred"}));
+  sub->add_option("target", a->target, "rotate: an org; shred: a stream or an org")->required();
+  AddCommon(sub, &a->common);
+  return Command{sub, [a] {
+                   return WithClient(a->common, [&](client::Client& c) {
+                     const bool rotate = a->action == "rotate";
+                     auto r = rotate ? c.RotateKey(a->target) : c.ShredKeys(a->target);
+                     if (!r.ok()) return ReportError(r.status());
+                     std::string target = a->target;
+                     if (a->common.json) {
+                       std::printf("{\"%s\":\"%s\",\"%s\":%u}\n", rotate ? "org" : "scope",
+                                   target.c_str(), rotate ? "key_id" : "keys_destroyed", *r);
+                     } else {
+                       std::printf("%s %s %s %u\n", rotate ? "org" : "scope", target.c_str(),
+                                   rotate ? "key_id" : "keys_destroyed", *r);
+                     }
+                     return kExitOk;
+                   });
+                 }};
+}
+
 }  // namespace
 
 std::vector<Command> AddClientCommands(CLI::App* app) {
-  return {AddAppend(app),  AddRead(app),  AddScan(app),  AddInfo(app),
-          AddStreams(app), AddTypes(app), AddOrgs(app),  AddDelete(app),
-          AddTrim(app),    AddPing(app),  AddWatch(app), AddGroup(app)};
+  return {AddAppend(app), AddRead(app),  AddScan(app),   AddInfo(app), AddStreams(app),
+          AddTypes(app),  AddOrgs(app),  AddDelete(app), AddTrim(app), AddPing(app),
+          AddWatch(app),  AddGroup(app), AddKey(app)};
 }
 
 }  // namespace cairn::cli

@@ -295,6 +295,7 @@ class SegmentInspector {
     e_->Bytes("type", ev.type);
     e_->Uint("data_size", ev.data.size());
     e_->Uint("metadata_size", ev.metadata.size());
+    if (ev.seal) e_->Uint("sealed_key_id", ev.seal->key_id);  // data and metadata: ciphertext
     e_->Hash("payload_hash", ev.payload_hash);
     e_->Hash("chain_hash", ev.chain_hash);
     // The chain is checked from the segment's prev_hash (or the event before the first one

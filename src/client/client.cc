@@ -226,6 +226,57 @@ Result<StreamInfo> Client::Trim(const TrimRequest& request) {
   return DecodeInfo(*r);
 }
 
+Result<VerifyResult> Client::Verify(const VerifyRequest& request) {
+  std::string shard = "#" + std::to_string(request.shard);
+  Args a;
+  a.Add("EVERIFY");
+  a.Add(shard);
+  a.Add("FROM");
+  a.AddNumber(request.from);
+  if (request.to != UINT64_MAX) {
+    a.Add("TO");
+    a.AddNumber(request.to);
+  }
+  auto r = Call(a.span());
+  if (!r.ok()) return r.status();
+  return DecodeVerify(*r);
+}
+
+namespace {
+
+// The integer field `key` of an EKEY reply map.
+Result<uint32_t> KeyReplyField(const RespValue& v, std::string_view key) {
+  const RespValue* f = v.Find(key);
+  if (f == nullptr || f->type != RespType::kInteger || f->integer < 0 || f->integer > UINT32_MAX) {
+    return Status::Corruption("reply does not match the contract: EKEY field '" + std::string(key) +
+                              "'");
+  }
+  return static_cast<uint32_t>(f->integer);
+}
+
+}  // namespace
+
+Result<uint32_t> Client::RotateKey(std::string_view org) {
+  const std::string_view args[] = {"EKEY", "ROTATE", org};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return KeyReplyField(*r, "key_id");
+}
+
+Result<uint32_t> Client::ShredKeys(std::string_view scope) {
+  const std::string_view args[] = {"EKEY", "SHRED", scope};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return KeyReplyField(*r, "keys_destroyed");
+}
+
+Result<uint32_t> Client::ShardCount() {
+  const std::string_view args[] = {"INFO", "keyspace"};
+  auto r = Call(args);
+  if (!r.ok()) return r.status();
+  return DecodeInfoShards(*r);
+}
+
 Status Client::Ping() {
   const std::string_view args[] = {"PING"};
   auto r = Call(args);

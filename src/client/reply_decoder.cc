@@ -187,6 +187,12 @@ Result<RecordedEvent> DecodeEvent(const RespValue& v) {
   if (hash != nullptr && !hash->IsNull() && !(hash->IsString() && ParseHash(hash->str, &e.hash))) {
     return Bad("event", "hash", hash);
   }
+  if (const RespValue* shredded = v.Find("shredded"); shredded != nullptr) {
+    if (shredded->type != RespType::kBoolean && shredded->type != RespType::kInteger) {
+      return Bad("event", "shredded", shredded);
+    }
+    e.shredded = shredded->integer == 1;
+  }
   return e;
 }
 
@@ -232,6 +238,36 @@ Result<StreamInfo> DecodeInfo(const RespValue& v) {
     return Status::Corruption("reply does not match the contract: deleted is '" + deleted + "'");
   }
   return info;
+}
+
+Result<VerifyResult> DecodeVerify(const RespValue& v) {
+  MapReader m(v, "EVERIFY reply");
+  VerifyResult r;
+  m.Bool("ok", &r.ok);
+  m.Uint("checked", &r.checked);
+  std::string head;
+  m.String("head_hash", &head);
+  m.OptionalUint("first_bad_position", &r.first_bad_position);
+  m.OptionalUint("first_bad_segment", &r.first_bad_segment);
+  m.OptionalUint("first_bad_offset", &r.first_bad_offset);
+  if (!m.status().ok()) return m.status();
+  if (!ParseHash(head, &r.head_hash)) {
+    return Status::Corruption("reply does not match the contract: head_hash is not 64 hex digits");
+  }
+  if (const RespValue* d = v.Find("detail"); d != nullptr && d->IsString()) r.detail = d->str;
+  return r;
+}
+
+Result<uint32_t> DecodeInfoShards(const RespValue& v) {
+  if (!v.IsString()) return Bad("INFO reply", "", &v);
+  constexpr std::string_view kKey = "\nshards:";
+  size_t at = v.str.find(kKey);
+  if (at == std::string::npos) return Bad("INFO reply", "shards", nullptr);
+  const char* p = v.str.data() + at + kKey.size();
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(p, v.str.data() + v.str.size(), n);
+  if (ec != std::errc() || end == p || n == 0) return Bad("INFO reply", "shards", &v);
+  return n;
 }
 
 Result<ListStreamsResult> DecodeStreams(const RespValue& v) {

@@ -31,6 +31,11 @@ Result<uint64_t> DecodeUint(const RespValue& v, std::string_view what);
 Result<bool> DecodeFlag(const RespValue& v, std::string_view what);
 // EGROUP LIST: an array of maps {group, scope, cursor}.
 Result<std::vector<GroupCursor>> DecodeGroupList(const RespValue& v);
+// EVERIFY: ok, checked, head_hash, first_bad_position, first_bad_segment, first_bad_offset
+// (the last three null when ok), detail when the server gives one.
+Result<VerifyResult> DecodeVerify(const RespValue& v);
+// The `shards:` line of INFO's text.
+Result<uint32_t> DecodeInfoShards(const RespValue& v);
 // A watch's push frame: >3 "event" <id> <event map>, or >3 "live" <id> <cursor>.
 // `stream_scopes` holds the open subscriptions (id -> the scope is a stream, so an event's
 // cursor is its version rather than its position); a frame of another id is kCorruption.

@@ -57,6 +57,7 @@ const std::vector<SettingInfo>& Settings() {
       {"max_output_bytes", "Unsent reply bytes per connection before reading pauses"},
       {"max_queued_per_shard", "Writes queued per shard before BUSY"},
       {"max_queued_reads", "Reads queued before BUSY"},
+      {"verify_rate", "Bytes of log an online verification reads per second (0: no limit)"},
       {"max_watchers", "Live watches on the node before EWATCH answers BUSY"},
       {"max_watchers_per_connection", "Live watches per connection before EWATCH answers BUSY"},
       {"watch_buffer_bytes", "Unsent frame bytes per watcher before pushing pauses"},
@@ -71,6 +72,10 @@ const std::vector<SettingInfo>& Settings() {
       {"shutdown_timeout_s", "On SIGTERM, how long in-flight requests may take"},
       {"schema_required_orgs",
        "Orgs (comma-separated) whose every event type needs a registered schema"},
+      {"encryption_key_file",
+       "Master key file (32 random bytes, mode 0600) for per-event encryption"},
+      {"encrypted_orgs", "Orgs (or org/type) whose events are encrypted, comma-separated"},
+      {"encryption_key_scope", "One data key per org or per stream: org or stream"},
       {"log_format", "text or json"},
       {"log_level", "trace, debug, info, warn or error"},
   };
@@ -157,6 +162,8 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
     return SetUint(name, v, &c->max_queued_per_shard, 16, 1u << 24);
   } else if (name == "max_queued_reads") {
     return SetUint(name, v, &c->max_queued_reads, 1, 1u << 24);
+  } else if (name == "verify_rate") {
+    return SetSize(name, v, &c->verify_rate_bytes, 0);
   } else if (name == "idempotency_window_s") {
     return SetUint(name, v, &c->idempotency_window_s, 1, 365ull * 86400);
   } else if (name == "segment_size") {
@@ -186,6 +193,31 @@ Status ApplySetting(ServerConfig* c, const std::string& name, const std::string&
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
+  } else if (name == "encryption_key_file") {
+    c->encryption_key_file = v;
+  } else if (name == "encrypted_orgs") {
+    c->encrypted_orgs.clear();
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string item = v.substr(start, comma - start);
+      if (!item.empty()) {
+        size_t slash = item.find('/');
+        Status ok = ValidateOrg(item.substr(0, slash));
+        if (ok.ok() && slash != std::string::npos) ok = ValidateStreamType(item.substr(slash + 1));
+        if (!ok.ok()) {
+          return Status::Invalid("encrypted_orgs: '" + item + "' is not an org or org/type");
+        }
+        c->encrypted_orgs.push_back(item);
+      }
+      start = comma + 1;
+    }
+  } else if (name == "encryption_key_scope") {
+    if (v != "org" && v != "stream") {
+      return Status::Invalid("encryption_key_scope must be org or stream, got '" + v + "'");
+    }
+    c->encryption_key_scope = v;
   } else if (name == "log_format") {
     if (v != "text" && v != "json") return Status::Invalid("log_format must be text or json");
     c->log_format = v;
@@ -252,6 +284,9 @@ EngineOptions ToEngineOptions(const ServerConfig& c) {
   o.segment_zero_fill = c.segment_zero_fill;
   o.idempotency_window_ms = c.idempotency_window_s * 1000;
   o.max_queued_requests_per_shard = c.max_queued_per_shard;
+  o.encryption_key_file = c.encryption_key_file;
+  o.encrypted_orgs = c.encrypted_orgs;
+  o.encryption_key_per_stream = c.encryption_key_scope == "stream";
   o.limits.max_event_data_bytes = c.max_event_bytes;
   o.limits.max_metadata_bytes = c.max_metadata_bytes;
   o.limits.max_events_per_append = c.max_events_per_append;

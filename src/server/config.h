@@ -31,7 +31,9 @@ struct ServerConfig {
   uint64_t max_output_bytes = 16ull << 20;  // unsent reply bytes before reading pauses
   uint32_t max_queued_per_shard = 1u << 16;
   uint32_t max_queued_reads = 4096;
-  uint32_t max_watchers = 10000;  // live watches on the node
+  uint64_t verify_rate_bytes = 32ull
+                               << 20;  // online verification's reading, per second (0: no limit)
+  uint32_t max_watchers = 10000;       // live watches on the node
   uint32_t max_watchers_per_connection = 64;
   uint64_t watch_buffer_bytes = 1ull << 20;
   uint32_t watch_heartbeat_s = 15;  // server-sent events: a comment line when this quiet  // unsent
@@ -45,7 +47,10 @@ struct ServerConfig {
   uint32_t shutdown_timeout_s = 30;
   // Orgs whose events must each have a registered schema (an unknown type is SCHEMA).
   std::vector<std::string> schema_required_orgs;
-  std::string log_format = "text";  // text or json
+  std::string encryption_key_file;           // empty: no encryption
+  std::vector<std::string> encrypted_orgs;   // "org" or "org/type" entries
+  std::string encryption_key_scope = "org";  // org or stream
+  std::string log_format = "text";           // text or json
   std::string log_level = "info";
 };
 

@@ -131,6 +131,10 @@ void Event(JsonWriter& j, const RecordedEvent& e, bool with_hash) {
     j.Key("hash");
     j.String(resp::HexHash(e.hash));
   }
+  if (e.shredded) {
+    j.Key("shredded");
+    j.Bool(true);
+  }
   j.EndObject();
 }
 
@@ -294,11 +298,15 @@ std::string JsonVerify(const VerifyResult& r) {
   j.Uint(r.checked);
   j.Key("head_hash");
   j.String(resp::HexHash(r.head_hash));
-  j.Key("first_bad_position");
-  if (r.first_bad_position) {
-    j.Uint(*r.first_bad_position);
-  } else {
-    j.Null();
+  for (auto [key, v] : {std::pair{"first_bad_position", &r.first_bad_position},
+                        std::pair{"first_bad_segment", &r.first_bad_segment},
+                        std::pair{"first_bad_offset", &r.first_bad_offset}}) {
+    j.Key(key);
+    if (*v) {
+      j.Uint(**v);
+    } else {
+      j.Null();
+    }
   }
   if (!r.detail.empty()) {
     j.Key("detail");

@@ -208,8 +208,10 @@ void Verify(Call& call) {
   }
   if (r.to < r.from) return Fail(call, 400, "INVALID", "to must not be below from");
   r.shard = shard > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(shard);
+  uint64_t rate = call.c.worker()->server().config().verify_rate_bytes;
   PoolRead(
-      call, Command::kVerify, [&engine, r] { return engine.Verify(r); }, JsonVerify);
+      call, Command::kVerify, [&engine, r, rate] { return engine.Verify(r, MakeVerifyPace(rate)); },
+      JsonVerify);
 }
 
 // GET /v1/watch: a server-sent event stream for the rest of the connection.

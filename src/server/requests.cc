@@ -1,12 +1,16 @@
 #include "server/requests.h"
 
+#include <sched.h>
+
 #include <chrono>
+#include <thread>
 
 #include "protocol/resp/reply_format.h"
 #include "schema/registry.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "storage/verifier.h"
 
 namespace cairn::server {
 
@@ -164,16 +168,27 @@ void SubmitSchemaRegister(Connection& c, ReplyStyle style, SchemaDefinition def,
 
 namespace {
 
-void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,
+void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op, Command command,
                std::function<void(AsyncReply*)> work) {
-  bool queued = server->SubmitRead([op, server, work = std::move(work)] {
-    work(op);
-    server->ReadDone();
-    op->Deliver();
-  });
+  bool queued = false;
+  if (command == Command::kVerify) {
+    queued = server->SubmitVerify([op, server, work = std::move(work)] {
+      work(op);
+      server->VerifyDone();
+      op->Deliver();
+    });
+  } else {
+    queued = server->SubmitRead([op, server, work = std::move(work)] {
+      work(op);
+      server->ReadDone();
+      op->Deliver();
+    });
+  }
   if (queued) return;
   metrics->busy_replies.fetch_add(1, std::memory_order_relaxed);
-  Status busy = Status::Busy("too many reads queued; retry shortly");
+  Status busy =
+      Status::Busy(command == Command::kVerify ? "too many verifications queued; retry shortly"
+                                               : "too many reads queued; retry shortly");
   if (op->style().http) {
     HttpFormatAppend(busy, op);  // same error shape for every HTTP reply
   } else {
@@ -186,13 +201,32 @@ void StartRead(Server* server, WorkerMetrics* metrics, AsyncReply* op,
 
 }  // namespace
 
+std::function<void()> MakeVerifyPace(uint64_t bytes_per_s) {
+  auto start = std::chrono::steady_clock::now();
+  return [bytes_per_s, start, chunks = uint64_t{0}]() mutable {
+    ++chunks;
+    if (bytes_per_s == 0) {
+      sched_yield();
+      return;
+    }
+    double due_s = static_cast<double>(chunks * kVerifyChunkBytes) / bytes_per_s;
+    auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(due_s));
+    if (due > std::chrono::steady_clock::now()) {
+      std::this_thread::sleep_until(due);
+    } else {
+      sched_yield();
+    }
+  };
+}
+
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work) {
   auto* op = new AsyncReply(c, command, style, OpKind::kRead);
   Server* server = &c.worker()->server();
   WorkerMetrics* metrics = &c.worker()->metrics();
-  c.RunInOrder(OpKind::kRead, [op, server, metrics, work = std::move(work)]() mutable {
-    StartRead(server, metrics, op, std::move(work));
+  c.RunInOrder(OpKind::kRead, [op, server, metrics, command, work = std::move(work)]() mutable {
+    StartRead(server, metrics, op, command, std::move(work));
   });
 }
 

@@ -64,7 +64,12 @@ void SubmitGroupWrite(Connection& c, ReplyStyle style, GroupCursor request, bool
 using SchemaFormat = void (*)(const Result<bool>& r, const SchemaDefinition& def, AsyncReply* out);
 void SubmitSchemaRegister(Connection& c, ReplyStyle style, SchemaDefinition def,
                           SchemaFormat format);
-// A read: `work` runs on the read pool and fills the reply (and sets `error`).
+// Between chunks (kVerifyChunkBytes) of one online verification: yields the processor and,
+// when `bytes_per_s` is not 0, sleeps as needed to keep the verification's reading at that
+// rate (the disk is shared with the log's writes and fdatasyncs).
+std::function<void()> MakeVerifyPace(uint64_t bytes_per_s);
+// A read: `work` runs on the read pool and fills the reply (and sets `error`); a
+// Command::kVerify runs on the server's verification thread instead.
 void SubmitRead(Connection& c, Command command, ReplyStyle style,
                 std::function<void(AsyncReply*)> work);
 

@@ -217,6 +217,27 @@ void FormatGroupDelete(const Result<GroupWriteResult>& r, const GroupCursor&, As
   }
 }
 
+// EKEY ROTATE <org> -> {org, key_id}; EKEY SHRED <stream | org> -> {scope, keys_destroyed}.
+// On the read pool: each rewrites and syncs the key store file before it answers.
+void Key(Connection& c, const Args& args, ReplyStyle style) {
+  const bool rotate = args.size() == 3 && EqualsNoCase(args[1], "ROTATE");
+  const bool shred = args.size() == 3 && EqualsNoCase(args[1], "SHRED");
+  if (!rotate && !shred) {
+    return Error(c, "ERR", "syntax: EKEY ROTATE <org> | EKEY SHRED <stream | org>");
+  }
+  Server& s = c.worker()->server();
+  SubmitRead(c, Command::kOther, style,
+             [&s, rotate, target = std::string(args[2])](AsyncReply* op) {
+               resp::ReplyWriter w(&op->reply, op->style().resp_version);
+               auto r = rotate ? s.engine().RotateKey(target) : s.engine().ShredKeys(target);
+               op->error = !r.ok();
+               if (!r.ok()) return resp::WriteStatus(w, r.status());
+               w.Map(2);
+               w.KeyBulk(rotate ? "org" : "scope", target);
+               w.KeyInt(rotate ? "key_id" : "keys_destroyed", static_cast<int64_t>(*r));
+             });
+}
+
 void Group(Connection& c, const Args& args, ReplyStyle style) {
   resp::GroupCommand g;
   if (!ParseOrReply(c, args, resp::ParseGroup, &g)) return;
@@ -325,7 +346,7 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
     if (!ParseOrReply(c, args, resp::ParseVerify, &req)) return;
     SubmitRead(c, Command::kVerify, style, [&s, req](AsyncReply* op) {
       resp::ReplyWriter w(&op->reply, op->style().resp_version);
-      auto r = s.engine().Verify(req);
+      auto r = s.engine().Verify(req, MakeVerifyPace(s.config().verify_rate_bytes));
       op->error = !r.ok();
       r.ok() ? resp::WriteVerify(w, *r) : resp::WriteStatus(w, r.status());
     });
@@ -333,16 +354,11 @@ void Engine(Connection& c, std::string_view name, const Args& args) {
     Group(c, args, style);
   } else if (EqualsNoCase(name, "ESCHEMA")) {
     RespSchema(c, args, style);
+  } else if (EqualsNoCase(name, "EKEY")) {
+    Key(c, args, style);
   } else {
     Error(c, "ERR", "unknown command '" + std::string(name.substr(0, 64)) + "'");
   }
-}
-
-bool IsLater(std::string_view name) {
-  for (const char* n : {"EKEY"}) {
-    if (EqualsNoCase(name, n)) return true;
-  }
-  return false;
 }
 
 void Dispatch(Connection& c, const Args& args) {
@@ -393,9 +409,6 @@ void Dispatch(Connection& c, const Args& args) {
   } else if (EqualsNoCase(name, "EUNWATCH")) {
     counted = Command::kWatch;
     error = !Unwatch(c, args);
-  } else if (IsLater(name)) {
-    Error(c, "ERR", std::string(name) + " is not available in this version of cairn");
-    error = true;
   } else {
     Engine(c, name, args);
     return;  // engine commands record their own metrics when they complete

@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,27 @@ uint64_t MonotonicMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+// The verification thread runs under SCHED_IDLE (below every nice level, so it stays behind the
+// reactors and shards even when the whole server runs niced), at nice 19 should the policy
+// be refused, and in the idle I/O class: the scheduler gives it what the rest leaves. An
+// unprivileged process may always lower its own priority; failures are only logged.
+void LowerThisThreadsPriority() {
+  sched_param param{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
+    pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 19) != 0) {
+      spdlog::warn("verify thread: setpriority: {}", std::strerror(errno));
+    }
+  }
+  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  constexpr int kIoprioWhoProcess = 1;
+  constexpr int kIoprioClassIdle = 3;
+  constexpr int kIoprioClassShift = 13;
+  if (syscall(SYS_ioprio_set, kIoprioWhoProcess, tid, kIoprioClassIdle << kIoprioClassShift) != 0) {
+    spdlog::warn("verify thread: ioprio_set: {}", std::strerror(errno));
+  }
 }
 
 // Descriptors kept for the engine (segments, index files) besides client connections.
@@ -145,6 +169,8 @@ Status Server::Open() {
   CAIRN_RETURN_IF_ERROR(schemas_->Load(*stored));
   watches_->Start(this);
   reads_ = std::make_unique<BlockingPool>(static_cast<int>(config_.read_threads), "cairn-read");
+  verifies_ = std::make_unique<BlockingPool>(1, "cairn-verify");
+  verifies_->Submit(LowerThisThreadsPriority);
   uint32_t n = config_.reactors;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   uint16_t resp_port = config_.resp_port;
@@ -183,6 +209,15 @@ bool Server::AdmitConnection() {
   if (now < effective_max_connections_) return true;
   connections_.fetch_sub(1, std::memory_order_relaxed);
   return false;
+}
+
+bool Server::SubmitVerify(std::function<void()> job) {
+  if (queued_verifies_.fetch_add(1, std::memory_order_relaxed) >= kMaxQueuedVerifies) {
+    queued_verifies_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  verifies_->Submit(std::move(job));
+  return true;
 }
 
 bool Server::SubmitRead(std::function<void()> job) {
@@ -230,7 +265,8 @@ void Server::Drain() {
   for (auto& w : workers_) w->reactor().Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  reads_.reset();   // finishes queued reads
+  reads_.reset();  // finishes queued reads
+  verifies_.reset();
   engine_.reset();  // completes writes in flight, persists the index
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)

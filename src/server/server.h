@@ -41,6 +41,12 @@ class Server {
   // Runs a read on the read pool; false (BUSY) when too many reads are queued.
   bool SubmitRead(std::function<void()> job);
   void ReadDone() { queued_reads_.fetch_sub(1, std::memory_order_relaxed); }
+  // Runs a verification (EVERIFY, /v1/verify) on its own background thread, never on the
+  // read pool, so a long verification cannot occupy every read thread; false (BUSY) when
+  // kMaxQueuedVerifies are already queued or running.
+  static constexpr uint32_t kMaxQueuedVerifies = 4;
+  bool SubmitVerify(std::function<void()> job);
+  void VerifyDone() { queued_verifies_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Connection admission across all workers.
   bool AdmitConnection();
@@ -62,12 +68,14 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<schema::Registry> schemas_;  // loaded from the engine before serving
   std::unique_ptr<BlockingPool> reads_;
+  std::unique_ptr<BlockingPool> verifies_;  // one thread at the lowest CPU and I/O priority
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;
   std::atomic<uint32_t> connections_{0};
   std::atomic<uint32_t> queued_reads_{0};
+  std::atomic<uint32_t> queued_verifies_{0};
   std::atomic<uint64_t> next_connection_id_{1};
   std::atomic<bool> ready_{false};
   std::atomic<bool> shutting_down_{false};

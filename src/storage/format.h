@@ -63,6 +63,11 @@ inline uint64_t AlignDown(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 // Fixed part of an event entry inside a kEvents record (see docs/formats/log.md).
 inline constexpr uint32_t kEntryFixedSize = 4 + 4 + 8 + 8 + 8 + 16 + 2 + 4 + 4 + 32 + 32;
 static_assert(kEntryFixedSize == 122);
+// An encrypted entry sets this bit of type_len (type lengths are at most 128) and carries
+// kEntrySealSize bytes between the fixed part and the type: key_id:u32 nonce[12] tag[16].
+inline constexpr uint16_t kEntrySealedFlag = 0x8000;
+inline constexpr uint32_t kEntrySealSize = 4 + 12 + 16;
+static_assert(kEntrySealSize == 32);
 
 std::string SegmentFileName(uint64_t segment_id);
 bool ParseSegmentFileName(std::string_view name, uint64_t* segment_id);

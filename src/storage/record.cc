@@ -64,10 +64,13 @@ void EventsRecordBuilder::BeginClause(std::string_view stream, uint64_t stream_i
 
 size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position, uint64_t version,
                                      const Uuid& id, std::string_view type, std::string_view data,
-                                     std::string_view metadata, Hash256* chain) {
+                                     std::string_view metadata, Hash256* chain,
+                                     const EventSeal* seal) {
   size_t at = buf_->size();
-  size_t len = EntrySize(type.size(), data.size(), metadata.size());
+  size_t len = EntrySize(type.size(), data.size(), metadata.size(), seal != nullptr);
   char* e = buf_->Extend(len);
+  // The payload hash covers the bytes stored: the ciphertext of an encrypted event, so the
+  // chain still verifies once its key is destroyed.
   Hash256 payload = PayloadHash(data, metadata);
   ChainFields f{position,
                 version,
@@ -84,12 +87,19 @@ size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position,
   EncodeFixed64(p + 16, timestamp_ms_);
   std::memcpy(p + 24, id.bytes.data(), 16);
   uint16_t tl = static_cast<uint16_t>(type.size());
+  if (seal != nullptr) tl |= format::kEntrySealedFlag;
   std::memcpy(p + 40, &tl, 2);
   EncodeFixed32(p + 42, static_cast<uint32_t>(data.size()));
   EncodeFixed32(p + 46, static_cast<uint32_t>(metadata.size()));
   std::memcpy(p + 50, payload.data(), 32);
   std::memcpy(p + 82, chain->data(), 32);
   p += 114;
+  if (seal != nullptr) {
+    EncodeFixed32(p, seal->key_id);
+    std::memcpy(p + 4, seal->nonce.data(), seal->nonce.size());
+    std::memcpy(p + 16, seal->tag.data(), seal->tag.size());
+    p += format::kEntrySealSize;
+  }
   std::memcpy(p, type.data(), type.size());
   p += type.size();
   if (!data.empty()) std::memcpy(p, data.data(), data.size());
@@ -197,17 +207,29 @@ Result<EntryView> DecodeEntry(std::string_view in) {
   uint32_t ml = DecodeFixed32(p + 46);
   std::memcpy(v.payload_hash.data(), p + 50, 32);
   std::memcpy(v.chain_hash.data(), p + 82, 32);
-  if (static_cast<uint64_t>(format::kEntryFixedSize) + tl + dl + ml != v.length) {
+  const bool sealed = (tl & format::kEntrySealedFlag) != 0;
+  tl &= static_cast<uint16_t>(~format::kEntrySealedFlag);
+  const uint64_t seal_bytes = sealed ? format::kEntrySealSize : 0;
+  if (static_cast<uint64_t>(format::kEntryFixedSize) + seal_bytes + tl + dl + ml != v.length) {
     return Status::Corruption("event entry field lengths disagree");
   }
   p += 114;
+  if (sealed) {
+    EventSeal s;
+    s.key_id = DecodeFixed32(p);
+    std::memcpy(s.nonce.data(), p + 4, s.nonce.size());
+    std::memcpy(s.tag.data(), p + 16, s.tag.size());
+    v.seal = s;
+    p += format::kEntrySealSize;
+  }
   v.type = std::string_view(p, tl);
   v.data = std::string_view(p + tl, dl);
   v.metadata = std::string_view(p + tl + dl, ml);
   return v;
 }
 
-Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position) {
+Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position,
+                                            uint32_t* failed_offset) {
   CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
   if (h.type != format::RecordType::kEvents || h.length != record.size()) {
     return Status::Corruption("not an events record");
@@ -240,12 +262,14 @@ Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* f
       auto entry = DecodeEntry(record.substr(off));
       if (!entry.ok()) {
         if (failed_position != nullptr) *failed_position = expected_position;
+        if (failed_offset != nullptr) *failed_offset = static_cast<uint32_t>(off);
         return entry.status();
       }
       EntryView e = *entry;
       if (e.position != expected_position || e.version != cv.first_version + i ||
           e.timestamp_ms != h.timestamp_ms) {
         if (failed_position != nullptr) *failed_position = expected_position;
+        if (failed_offset != nullptr) *failed_offset = static_cast<uint32_t>(off);
         return Status::Corruption("event entry out of sequence at position " +
                                   std::to_string(e.position));
       }

@@ -3,6 +3,7 @@
 // came from disk and check every length against the bytes present.
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct EntryView {
   std::string_view metadata;
   Hash256 payload_hash{};
   Hash256 chain_hash{};
+  std::optional<EventSeal> seal;  // an encrypted entry: data and metadata are ciphertext
 };
 
 struct ClauseView {
@@ -70,14 +72,15 @@ class EventsRecordBuilder {
                    bool created);
   // Appends one event entry and advances `chain` from h[n-1] to h[n]. Returns the
   // entry's offset in the buffer.
+  // `seal`: the event is encrypted (data and metadata hold the ciphertext).
   size_t AddEvent(std::string_view stream, uint64_t position, uint64_t version, const Uuid& id,
                   std::string_view type, std::string_view data, std::string_view metadata,
-                  Hash256* chain);
+                  Hash256* chain, const EventSeal* seal = nullptr);
   // Fills in length and CRC; returns the record's offset in the buffer.
   size_t Finish();
   // Byte size of a record before padding; used to check limits before building.
-  static size_t EntrySize(size_t type, size_t data, size_t meta) {
-    return format::kEntryFixedSize + type + data + meta;
+  static size_t EntrySize(size_t type, size_t data, size_t meta, bool sealed = false) {
+    return format::kEntryFixedSize + (sealed ? format::kEntrySealSize : 0) + type + data + meta;
   }
 
  private:
@@ -121,9 +124,11 @@ Result<SchemaView> DecodeSchemaRecord(std::string_view record);
 // Checks the CRC of a whole record (`record` holds exactly header.length bytes).
 Status CheckRecordCrc(std::string_view record);
 // Decodes the body of a kEvents / kStreamState record whose CRC was already checked.
-// On failure inside an event entry, *failed_position (if given) is that event's position.
+// On failure inside an event entry, *failed_position (if given) is that event's position
+// and *failed_offset (if given) the entry's offset from the start of the record.
 Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
-                                            uint64_t* failed_position = nullptr);
+                                            uint64_t* failed_position = nullptr,
+                                            uint32_t* failed_offset = nullptr);
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
 // Whether one event's stored payload hash and chain hash match its bytes, given the chain
 // hash h[n-1] of the event before it.

@@ -31,6 +31,7 @@ RecordedEvent MakeEvent(std::string_view stream, uint32_t shard, const EntryView
   ev.data = std::string(e.data);
   ev.metadata = std::string(e.metadata);
   ev.hash = e.chain_hash;
+  ev.seal = e.seal;
   return ev;
 }
 

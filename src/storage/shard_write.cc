@@ -43,7 +43,8 @@ size_t EventsRecordBytes(const WriteOp& op) {
     if (c.events.empty()) continue;
     n += 2 + c.stream.size() + 8 * 4 + 4 + 1;
     for (const ProposedEvent& e : c.events) {
-      n += EventsRecordBuilder::EntrySize(e.type.size(), e.data.size(), e.metadata.size());
+      n += EventsRecordBuilder::EntrySize(e.type.size(), e.data.size(), e.metadata.size(),
+                                          e.seal.has_value());
     }
   }
   return format::AlignUp(n, format::kRecordAlign);
@@ -145,7 +146,7 @@ void Shard::ProcessAppend(WriteOp& op) {
     for (const ProposedEvent& e : c.events) {
       Uuid id = e.id ? *e.id : NewUuidV7(ts, env_->random());
       b.AddEvent(c.stream, next_position_++, ++h.version, id, e.type, e.data, e.metadata,
-                 &chain_head_);
+                 &chain_head_, e.seal ? &*e.seal : nullptr);
     }
     h.updated_ms = ts;
     h.deleted = DeletedState::kNone;

@@ -15,12 +15,24 @@ struct Walk {
   uint64_t to;
   Hash256 head{};
   bool done = false;
+  uint64_t segment_id = 0;  // the segment being walked
+  const VerifyPace* pace = nullptr;
+  uint64_t since_pace_bytes = 0;
 
-  void Bad(uint64_t position, const std::string& detail) {
+  // `offset`: byte offset in the current segment of the damaged entry, record or header.
+  void Bad(uint64_t position, uint64_t offset, const std::string& detail) {
     result.ok = false;
     result.first_bad_position = position;
+    result.first_bad_segment = segment_id;
+    result.first_bad_offset = offset;
     result.detail = detail;
     done = true;
+  }
+  void Walked(uint64_t bytes) {
+    since_pace_bytes += bytes;
+    if (since_pace_bytes < kVerifyChunkBytes) return;
+    since_pace_bytes = 0;
+    if (pace != nullptr && *pace) (*pace)();
   }
 };
 
@@ -28,17 +40,35 @@ std::string Where(const std::string& path, uint64_t offset) {
   return path + " offset " + std::to_string(offset);
 }
 
+// The offset (from the record's start) of the entry of `position`, or 0 (the record).
+uint32_t EntryOffset(const EventsRecordView& view, uint64_t position) {
+  for (const ClauseView& c : view.clauses) {
+    for (const EntryView& e : c.entries) {
+      if (e.position == position) return e.offset;
+    }
+  }
+  return 0;
+}
+
+struct Damage {
+  uint64_t position = 0;
+  uint64_t offset = 0;  // in the segment file
+};
+
 // The first damaged event of a record whose CRC failed: an entry whose own CRC fails, or
 // the first event whose chain hash no longer matches (damage in a clause header).
-uint64_t LocateDamage(const SegmentReader::Item& item, const Walk& w, uint64_t next_position) {
-  if (item.bytes.empty() || item.header.type != format::RecordType::kEvents) return next_position;
+Damage LocateDamage(const SegmentReader::Item& item, const Walk& w, uint64_t record_offset,
+                    uint64_t next_position) {
+  Damage d{next_position, record_offset};
+  if (item.bytes.empty() || item.header.type != format::RecordType::kEvents) return d;
   uint64_t failed = next_position;
-  auto view = DecodeEventsRecord(item.bytes, &failed);
-  if (!view.ok()) return std::max(failed, next_position);
+  uint32_t failed_offset = 0;
+  auto view = DecodeEventsRecord(item.bytes, &failed, &failed_offset);
+  if (!view.ok()) return {std::max(failed, next_position), record_offset + failed_offset};
   Hash256 head = w.head;
   uint64_t bad = next_position;
   (void)CheckRecordChain(*view, &head, &bad);
-  return bad;
+  return {bad, record_offset + EntryOffset(*view, bad)};
 }
 
 // Walks one segment's records. `next_position` is the position the next event must have.
@@ -51,7 +81,8 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       if (later || (!last && item.kind == SegmentReader::Item::Kind::kBad)) {
         std::string what =
             item.kind == SegmentReader::Item::Kind::kBad ? item.error : "zeroed bytes";
-        w->Bad(LocateDamage(item, *w, *next_position), what + " at " + Where(r->path(), offset));
+        Damage d = LocateDamage(item, *w, offset, *next_position);
+        w->Bad(d.position, d.offset, what + " at " + Where(r->path(), offset));
         return Status::Ok();
       }
       if (item.kind == SegmentReader::Item::Kind::kBad) {
@@ -61,13 +92,15 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
     }
     if (item.header.type == format::RecordType::kEvents) {
       uint64_t failed = item.header.first_position;
-      auto view = DecodeEventsRecord(item.bytes, &failed);
+      uint32_t failed_offset = 0;
+      auto view = DecodeEventsRecord(item.bytes, &failed, &failed_offset);
       if (!view.ok()) {
-        w->Bad(failed, view.status().message() + " at " + Where(r->path(), offset));
+        w->Bad(failed, offset + failed_offset,
+               view.status().message() + " at " + Where(r->path(), offset));
         return Status::Ok();
       }
       if (view->header.first_position != *next_position) {
-        w->Bad(*next_position, "record out of sequence at " + Where(r->path(), offset));
+        w->Bad(*next_position, offset, "record out of sequence at " + Where(r->path(), offset));
         return Status::Ok();
       }
       uint64_t last_pos = view->header.first_position + view->header.event_count - 1;
@@ -75,7 +108,8 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       uint64_t bad = 0;
       Status chain = CheckRecordChain(*view, &head, &bad);
       if (!chain.ok()) {
-        w->Bad(bad, chain.message() + " (record at " + Where(r->path(), offset) + ")");
+        w->Bad(bad, offset + EntryOffset(*view, bad),
+               chain.message() + " (record at " + Where(r->path(), offset) + ")");
         return Status::Ok();
       }
       // Count and remember the head only for events inside [from, to].
@@ -91,6 +125,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       *next_position = last_pos + 1;
       if (last_pos >= w->to) w->done = true;
     }
+    w->Walked(item.next_offset - offset);
     offset = item.next_offset;
   }
   return Status::Ok();
@@ -99,9 +134,11 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
 }  // namespace
 
 Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, uint32_t shard,
-                                    uint64_t from, uint64_t to, const VerifyProgress& progress) {
+                                    uint64_t from, uint64_t to, const VerifyProgress& progress,
+                                    const VerifyPace& pace) {
   CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, ListSegmentIds(fs, log_dir));
   Walk w;
+  w.pace = &pace;
   w.from = std::max<uint64_t>(from, 1);
   w.to = to;
   if (ids.empty() || w.from > w.to) return w.result;
@@ -118,21 +155,22 @@ Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, 
   uint64_t next_position = 0;
   for (size_t i = start; i < ids.size() && !w.done; ++i) {
     std::string path = log_dir + "/" + format::SegmentFileName(ids[i]);
+    w.segment_id = ids[i];
     auto r = SegmentReader::Open(fs, path);
     if (!r.ok()) {
-      w.Bad(next_position == 0 ? w.from : next_position, r.status().message());
+      w.Bad(next_position == 0 ? w.from : next_position, 0, r.status().message());
       break;
     }
     const format::SegmentHeader& h = (*r)->header();
     if (h.shard != shard || h.segment_id != ids[i]) {
-      w.Bad(h.first_position, path + ": header names another shard or segment");
+      w.Bad(h.first_position, 0, path + ": header names another shard or segment");
       break;
     }
     if (i == start) {
       next_position = h.first_position;
       w.head = h.prev_hash;
     } else if (h.first_position != next_position || h.prev_hash != w.head) {
-      w.Bad(next_position, path + ": does not continue the previous segment's chain");
+      w.Bad(next_position, 0, path + ": does not continue the previous segment's chain");
       break;
     }
     CAIRN_RETURN_IF_ERROR(WalkSegment(r->get(), i + 1 == ids.size(), &w, &next_position));

@@ -17,9 +17,15 @@ namespace cairn {
 // `from` in the starting segment are checked too (the chain needs them) but not counted.
 // Called after each segment: events checked so far, segments done, segments to check.
 using VerifyProgress = std::function<void(uint64_t checked, size_t done, size_t total)>;
+// Called between chunks of about kVerifyChunkBytes of log walked, so that an online
+// verification can give the processor and the disk back (yield, sleep) without holding
+// anything the write path needs.
+using VerifyPace = std::function<void()>;
+inline constexpr uint64_t kVerifyChunkBytes = 4u << 20;
 
 Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, uint32_t shard,
                                     uint64_t from, uint64_t to,
-                                    const VerifyProgress& progress = nullptr);
+                                    const VerifyProgress& progress = nullptr,
+                                    const VerifyPace& pace = nullptr);
 
 }  // namespace cairn

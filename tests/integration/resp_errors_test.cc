@@ -40,9 +40,12 @@ TEST_P(RespErrorsTest, SyntaxAndUnknownCommandsAreErr) {
   s_.Error({"ETRIM", st}, "ERR");
   s_.Error({"ESCAN"}, "ERR");
   s_.Error({"ESTREAMS", org_, "BEFORE", "x"}, "ERR");
-  // Commands of later versions say so.
-  m = s_.Error({"EKEY", "ROTATE", org_}, "ERR");
-  EXPECT_NE(m.find("not available"), std::string::npos) << m;
+  s_.Error({"EKEY"}, "ERR");
+  s_.Error({"EKEY", "BURN", org_}, "ERR");
+  s_.Error({"EKEY", "ROTATE", org_, "extra"}, "ERR");
+  // Without a key file, key commands are refused as requests, not as syntax.
+  m = s_.Error({"EKEY", "ROTATE", org_}, "INVALID");
+  EXPECT_NE(m.find("not configured"), std::string::npos) << m;
   s_.Error({"ESCHEMA", "LIST"}, "ERR");
   s_.Error({"ESCHEMA", "DROP", org_, "T"}, "ERR");
   s_.Error({"ESCHEMA", "REGISTER", org_, "T", "1.0.0"}, "ERR");

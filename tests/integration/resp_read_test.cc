@@ -290,8 +290,8 @@ TEST_P(RespReadTest, VerifyShard) {
   RespValue a = Fill(Stream("acct", "verify"), 3);
   std::string shard = "#" + std::to_string(Int(a, "shard"));
   RespValue v = s_.Map({"EVERIFY", "#0"});
-  EXPECT_EQ(v.Keys(),
-            (std::vector<std::string>{"ok", "checked", "head_hash", "first_bad_position"}));
+  EXPECT_EQ(v.Keys(), (std::vector<std::string>{"ok", "checked", "head_hash", "first_bad_position",
+                                                "first_bad_segment", "first_bad_offset"}));
   EXPECT_TRUE(s_.Bool(Field(v, "ok")));
   EXPECT_TRUE(IsNullField(v, "first_bad_position"));
   EXPECT_TRUE(std::regex_match(Str(v, "head_hash"), std::regex("^[0-9a-f]{64}$")));

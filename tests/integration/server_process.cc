@@ -180,6 +180,7 @@ bool ServerProcess::WaitForPorts() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      startup_exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       error_ = "server exited during startup; log:\n" + LogTail();
       return false;
     }

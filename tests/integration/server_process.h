@@ -46,6 +46,8 @@ class ServerProcess {
   uint16_t http_port() const { return http_port_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& error() const { return error_; }
+  // The exit code of a server that exited during its last Start (128 + signal), else -1.
+  int startup_exit_code() const { return startup_exit_code_; }
   // The log of the current (or last) start.
   std::string Log() const;
   // The last `lines` lines of Log(), for failure messages.
@@ -69,6 +71,7 @@ class ServerProcess {
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;
   std::string error_;
+  int startup_exit_code_ = -1;
 };
 
 // One server shared by a test suite: started in SetUpTestSuite, stopped (exit code 0

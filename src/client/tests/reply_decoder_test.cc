@@ -104,6 +104,40 @@ TEST_P(DecoderTest, InfoStreamsStrings) {
   EXPECT_EQ(*strings, types);
 }
 
+TEST_P(DecoderTest, VerifyAndShreddedEvent) {
+  VerifyResult ok;
+  ok.checked = 7;
+  ok.head_hash[0] = 0xab;
+  auto got = DecodeVerify(Written(GetParam(), [&](auto& w) { resp::WriteVerify(w, ok); }));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->ok);
+  EXPECT_EQ(got->checked, 7u);
+  EXPECT_EQ(got->head_hash, ok.head_hash);
+  EXPECT_FALSE(got->first_bad_segment);
+
+  VerifyResult bad = ok;
+  bad.ok = false;
+  bad.first_bad_position = 5;
+  bad.first_bad_segment = 2;
+  bad.first_bad_offset = 4096;
+  bad.detail = "event entry checksum mismatch";
+  got = DecodeVerify(Written(GetParam(), [&](auto& w) { resp::WriteVerify(w, bad); }));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->ok);
+  EXPECT_EQ(got->first_bad_position, 5u);
+  EXPECT_EQ(got->first_bad_segment, 2u);
+  EXPECT_EQ(got->first_bad_offset, 4096u);
+  EXPECT_EQ(got->detail, bad.detail);
+
+  RecordedEvent e = SampleEvent(3, false);
+  e.data.clear();
+  e.metadata.clear();
+  e.shredded = true;
+  auto ev = DecodeEvent(Written(GetParam(), [&](auto& w) { resp::WriteEvent(w, e, false); }));
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  EXPECT_EQ(*ev, e);
+}
+
 INSTANTIATE_TEST_SUITE_P(Resp2And3, DecoderTest, ::testing::Values(2, 3));
 
 TEST(DecoderErrorsTest, MissingOrMistypedFieldsAreCorruption) {

@@ -45,7 +45,7 @@ void WriteAppend(ReplyWriter& w, const AppendResult& r, bool transaction) {
 }
 
 void WriteEvent(ReplyWriter& w, const RecordedEvent& e, bool with_hash) {
-  w.Map(with_hash ? 10 : 9);
+  w.Map((with_hash ? 10 : 9) + (e.shredded ? 1 : 0));
   w.KeyBulk("stream", e.stream);
   w.KeyInt("version", static_cast<int64_t>(e.version));
   w.KeyInt("shard", e.shard);
@@ -56,6 +56,7 @@ void WriteEvent(ReplyWriter& w, const RecordedEvent& e, bool with_hash) {
   w.KeyBulk("data", e.data);
   w.KeyBulk("metadata", e.metadata);
   if (with_hash) w.KeyBulk("hash", HexHash(e.hash));
+  if (e.shredded) w.KeyBool("shredded", true);
 }
 
 namespace {
@@ -120,16 +121,21 @@ void WriteStrings(ReplyWriter& w, const std::vector<std::string>& items) {
 }
 
 void WriteVerify(ReplyWriter& w, const VerifyResult& r) {
-  w.Map(r.detail.empty() ? 4 : 5);
+  w.Map(r.detail.empty() ? 6 : 7);
   w.KeyBool("ok", r.ok);
   w.KeyInt("checked", static_cast<int64_t>(r.checked));
   w.KeyBulk("head_hash", HexHash(r.head_hash));
-  w.Bulk("first_bad_position");
-  if (r.first_bad_position) {
-    w.Int(static_cast<int64_t>(*r.first_bad_position));
-  } else {
-    w.Null();
-  }
+  auto optional_int = [&w](const char* key, const std::optional<uint64_t>& v) {
+    w.Bulk(key);
+    if (v) {
+      w.Int(static_cast<int64_t>(*v));
+    } else {
+      w.Null();
+    }
+  };
+  optional_int("first_bad_position", r.first_bad_position);
+  optional_int("first_bad_segment", r.first_bad_segment);
+  optional_int("first_bad_offset", r.first_bad_offset);
   if (!r.detail.empty()) w.KeyBulk("detail", r.detail);
 }
 

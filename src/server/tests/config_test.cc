@@ -61,6 +61,35 @@ TEST(Config, BooleanSettingsFromTheFileTheEnvironmentAndFlags) {
   EXPECT_NE(st.message().find("segment_zero_fill"), std::string::npos);
 }
 
+TEST(Config, EncryptionAndVerifySettings) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/cairn.toml";
+  std::ofstream(path) << "encryption_key_file = \"/keys/master.key\"\n"
+                         "encrypted_orgs = [\"acme\", \"beta/payment\"]\n"
+                         "encryption_key_scope = \"stream\"\nverify_rate = \"8MiB\"\n";
+  ServerConfig c;
+  Status st = LoadConfig(path, {}, &c);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(c.encryption_key_file, "/keys/master.key");
+  EXPECT_EQ(c.encrypted_orgs, (std::vector<std::string>{"acme", "beta/payment"}));
+  EXPECT_EQ(c.encryption_key_scope, "stream");
+  EXPECT_EQ(c.verify_rate_bytes, 8ull << 20);
+  EngineOptions o = ToEngineOptions(c);
+  EXPECT_TRUE(o.encryption_key_per_stream);
+  EXPECT_EQ(o.encrypted_orgs.size(), 2u);
+
+  setenv("CAIRN_ENCRYPTED_ORGS", "x,y/z", 1);
+  ServerConfig e;
+  ASSERT_TRUE(LoadConfig("", {{"encryption_key_scope", "org"}}, &e).ok());
+  unsetenv("CAIRN_ENCRYPTED_ORGS");
+  EXPECT_EQ(e.encrypted_orgs, (std::vector<std::string>{"x", "y/z"}));
+  EXPECT_FALSE(e.encryption_key_scope == "stream");
+  EXPECT_FALSE(LoadConfig("", {{"encrypted_orgs", "bad org!"}}, &e).ok());
+  EXPECT_FALSE(LoadConfig("", {{"encryption_key_scope", "type"}}, &e).ok());
+  EXPECT_TRUE(LoadConfig("", {{"verify_rate", "0"}}, &e).ok());
+  EXPECT_EQ(e.verify_rate_bytes, 0u);
+}
+
 TEST(Config, SizesAndNames) {
   uint64_t b = 0;
   EXPECT_TRUE(ParseSize("512MiB", &b));
