@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "io/file_system.h"
 #include "protocol/http/json_writer.h"
+#include "server/http_replies.h"
 #include "storage/manifest.h"
 #include "storage/verifier.h"
 
@@ -63,30 +64,10 @@ void PrintJson(const std::vector<ShardOutcome>& all) {
   j.Key("shards");
   j.BeginArray();
   for (const ShardOutcome& o : all) {
-    const VerifyResult& r = o.result;
     j.BeginObject();
     j.Key("shard");
     j.Uint(o.shard);
-    j.Key("ok");
-    j.Bool(r.ok);
-    j.Key("checked");
-    j.Uint(r.checked);
-    j.Key("head_hash");
-    j.String(HashToHex(r.head_hash));
-    for (auto [key, v] : {std::pair{"first_bad_position", &r.first_bad_position},
-                          std::pair{"first_bad_segment", &r.first_bad_segment},
-                          std::pair{"first_bad_offset", &r.first_bad_offset}}) {
-      j.Key(key);
-      if (*v) {
-        j.Uint(**v);
-      } else {
-        j.Null();
-      }
-    }
-    if (!r.detail.empty()) {
-      j.Key("detail");
-      j.String(r.detail);
-    }
+    server::WriteVerifyFields(j, o.result);  // the same fields as EVERIFY's JSON
     j.EndObject();
   }
   j.EndArray();

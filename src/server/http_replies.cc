@@ -292,6 +292,13 @@ std::string JsonVerify(const VerifyResult& r) {
   std::string out;
   JsonWriter j(&out);
   j.BeginObject();
+  WriteVerifyFields(j, r);
+  j.EndObject();
+  out.push_back('\n');
+  return out;
+}
+
+void WriteVerifyFields(JsonWriter& j, const VerifyResult& r) {
   j.Key("ok");
   j.Bool(r.ok);
   j.Key("checked");
@@ -312,9 +319,6 @@ std::string JsonVerify(const VerifyResult& r) {
     j.Key("detail");
     j.String(r.detail);
   }
-  j.EndObject();
-  out.push_back('\n');
-  return out;
 }
 
 namespace {

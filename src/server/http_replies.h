@@ -7,6 +7,7 @@
 
 #include "cairn/status.h"
 #include "cairn/types.h"
+#include "protocol/http/json_writer.h"
 
 namespace cairn::server {
 
@@ -30,6 +31,8 @@ std::string JsonInfo(const StreamInfo& info);
 std::string JsonStreams(const ListStreamsResult& r);
 std::string JsonStrings(const std::vector<std::string>& items);
 std::string JsonVerify(const VerifyResult& r);
+// The fields of JsonVerify, into an object the caller has begun (the CLI adds "shard").
+void WriteVerifyFields(http::JsonWriter& j, const VerifyResult& r);
 std::string JsonGroup(const GroupCursor& g);                     // {"group","scope","cursor"}
 std::string JsonGroups(const std::vector<GroupCursor>& groups);  // {"groups":[...]}
 

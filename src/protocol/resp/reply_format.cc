@@ -1,16 +1,10 @@
 #include "protocol/resp/reply_format.h"
 
+#include "base/hash.h"
+
 namespace cairn::resp {
 
-std::string HexHash(const std::array<uint8_t, 32>& hash) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(64, '0');
-  for (size_t i = 0; i < hash.size(); ++i) {
-    s[2 * i] = kHex[hash[i] >> 4];
-    s[2 * i + 1] = kHex[hash[i] & 15];
-  }
-  return s;
-}
+std::string HexHash(const std::array<uint8_t, 32>& hash) { return HashToHex(hash); }
 
 void WriteStatus(ReplyWriter& w, const Status& status) {
   w.Error(StatusCodeName(status.code()), status.message());
