@@ -125,6 +125,10 @@ void WatchHub::OnCommit(uint64_t next_position) {
 }
 
 void WatchHub::Add(std::shared_ptr<Watcher> w) {
+  // A LIVE watch starts from what is durable now, as its reply is written: an event appended
+  // after the client saw the reply is pushed, however late the hub thread starts the watcher.
+  // Commits are recorded here before their writers are acknowledged (Shard::FinishBatch).
+  w->live_after = committed_next_.load(std::memory_order_seq_cst) - 1;
   {
     std::lock_guard l(mu_);
     added_.push_back(std::move(w));
@@ -226,15 +230,24 @@ void WatchHub::StartWatcher(Watcher& w) {
       break;
     }
     case WatchSpec::Start::kLive: {
+      uint64_t cursor = w.live_after;
       if (spec.scope.by_version()) {
-        auto info = engine.Info(spec.scope.canonical);
-        if (!info.ok()) return;
-        w.cursor = info->version;
-      } else {
-        w.cursor = committed_next_.load(std::memory_order_acquire) - 1;
+        auto version = VersionAt(spec.scope.canonical, w.live_after);
+        if (!version.ok()) {
+          spdlog::warn("watch {}: {}", spec.scope.canonical, version.status().ToString());
+          return;  // tried again next turn
+        }
+        cursor = *version;
       }
+      w.cursor = cursor;
       w.last_frame_ms = NowMs();
       GoLive(w);
+      // Events committed since the watch was asked for and already offered to the live
+      // watchers passed this one by: it reads them from the log like a catch-up.
+      if (dispatched_ > w.live_after) {
+        w.state = Watcher::State::kCatchUp;
+        w.scan_next = cursor + 1;
+      }
       return;
     }
   }
@@ -269,7 +282,37 @@ void WatchHub::Emit(Watcher& w, const RecordedEvent& e, Frames& frames) {
 
 void WatchHub::GoLive(Watcher& w) {
   w.state = Watcher::State::kLive;
+  if (w.live_sent) return;  // a watcher resumed after a pause goes on without a second frame
+  w.live_sent = true;
   w.pending.append(LiveFrame(w, w.cursor));
+}
+
+// The version `stream` had when the shard's log ended at `position`: its current version less
+// the events it got after that position, found by reading it backward from its end.
+Result<uint64_t> WatchHub::VersionAt(const std::string& stream, uint64_t position) {
+  Engine& engine = server_->engine();
+  auto info = engine.Info(stream);
+  if (!info.ok()) return info.status();
+  uint64_t version = info->version;
+  ReadRequest r;
+  r.stream = stream;
+  r.backward = true;
+  r.count = 16;
+  while (version > 0) {
+    r.from = version;
+    auto res = engine.Read(r);
+    if (!res.ok()) {
+      // A hard-deleted stream gets no more events: nothing after `position` to send either.
+      if (res.status().code() == StatusCode::kDeleted) return version;
+      return res.status();
+    }
+    for (const RecordedEvent& e : res->events) {
+      if (e.position <= position) return version;
+      version = e.version - 1;
+    }
+    if (!res->next || res->events.empty()) break;  // the rest is trimmed: nothing to send
+  }
+  return version;
 }
 
 // Stops pushing to a watcher whose buffer is full. Either its connection's reactor sees

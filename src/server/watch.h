@@ -73,7 +73,10 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   State state = State::kStarting;
   uint64_t cursor = 0;     // the last event sent
   uint64_t scan_next = 0;  // catch-up by position: the next position to look at
-  std::string pending;     // frames of this turn, posted together
+  bool live_sent = false;  // the one `live` frame of the watch went out
+  // kLive: the shard's last durable position when the watch was asked for (set by Add).
+  uint64_t live_after = 0;
+  std::string pending;  // frames of this turn, posted together
   uint64_t last_frame_ms = 0;
 };
 
@@ -108,6 +111,7 @@ class WatchHub {
   void TakeControl();
   void StartWatcher(Watcher& w);
   bool CatchUp(Watcher& w);
+  Result<uint64_t> VersionAt(const std::string& stream, uint64_t position);
   bool Dispatch();
   void GoLive(Watcher& w);
   void Emit(Watcher& w, const RecordedEvent& e, Frames& frames);
