@@ -373,6 +373,56 @@ TEST_F(EngineTest, ReopenKeepsEverythingAndVerifies) {
   EXPECT_EQ(next->first_position, 2001u);
 }
 
+// Info, reads and the expected-version check agree on a stream's state (version, first
+// readable version, deleted, update time), with warm heads and with cold ones after a reopen,
+// across appends of several sizes, trims, soft deletes and appends after them.
+TEST_F(EngineTest, StreamStateAgreesEverywhereAcrossReopens) {
+  const std::string s = "acme/state/1";
+  uint64_t v0 = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto a = Append(s, Expected::Exact(v0), 1 + i % 3);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    v0 += 1 + i % 3;
+  }
+  auto check = [&](uint64_t version, uint64_t first_version, DeletedState deleted) {
+    auto info = engine_->Info(s);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->version, version);
+    EXPECT_EQ(info->first_version, first_version);
+    EXPECT_EQ(info->deleted, deleted);
+    auto r = Read(s, std::nullopt, 1000, true);
+    EXPECT_EQ(r.version, version);
+    if (deleted == DeletedState::kNone && version > 0) {
+      ASSERT_FALSE(r.events.empty());
+      EXPECT_EQ(r.events.front().version, version);
+      EXPECT_EQ(info->updated_ms, r.events.front().timestamp_ms);
+      EXPECT_GE(info->updated_ms, info->created_ms);
+    }
+    // Cold heads come from the same place: a wrong version conflicts, the right one appends.
+    EXPECT_EQ(Append(s, Expected::Exact(version - 1), 1).status().code(), StatusCode::kConflict);
+  };
+  ASSERT_EQ(v0, 60u);
+  check(v0, 1, DeletedState::kNone);
+  Open();
+  check(v0, 1, DeletedState::kNone);
+  ASSERT_TRUE(Append(s, Expected::Exact(v0), 2).ok());
+  auto t = engine_->TrimSync({s, v0 - 5});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE(Append(s, Expected::Exact(v0 + 2), 3).ok());
+  check(v0 + 5, v0 - 5, DeletedState::kNone);
+  Open();
+  check(v0 + 5, v0 - 5, DeletedState::kNone);
+  ASSERT_TRUE(engine_->DeleteSync({s, Expected::Exact(v0 + 5), false}).ok());
+  check(v0 + 5, 0, DeletedState::kSoft);
+  Open();
+  check(v0 + 5, 0, DeletedState::kSoft);
+  ASSERT_TRUE(Append(s, Expected::Exact(v0 + 5), 1).ok());  // the entry is rewritten: not deleted
+  ASSERT_TRUE(Append(s, Expected::Exact(v0 + 6), 1).ok());
+  check(v0 + 7, v0 + 6, DeletedState::kNone);
+  Open();
+  check(v0 + 7, v0 + 6, DeletedState::kNone);
+}
+
 TEST_F(EngineTest, DamagedManifestIsRefusedWithAClearError) {
   engine_.reset();
   for (const char* text : {"cairn-data-dir x\nshards 2\nshard_key org\n",
