@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <regex>
 #include <set>
 #include <unordered_map>
 #include <valijson/schema.hpp>
@@ -74,7 +75,9 @@ void Measure(const rapidjson::Value& root, size_t max_string, Shape* out) {
   }
 }
 
-bool UsesRegex(const rapidjson::Value& v) {
+// Calls `f(name, value)` for every object member of `v` at any depth, without recursion.
+template <typename F>
+void ForEachMember(const rapidjson::Value& v, F&& f) {
   std::vector<const rapidjson::Value*> stack{&v};
   while (!stack.empty()) {
     const rapidjson::Value* x = stack.back();
@@ -83,14 +86,205 @@ bool UsesRegex(const rapidjson::Value& v) {
       for (const auto& e : x->GetArray()) stack.push_back(&e);
     } else if (x->IsObject()) {
       for (const auto& m : x->GetObject()) {
-        std::string_view k(m.name.GetString(), m.name.GetStringLength());
-        if (k == "pattern" || k == "patternProperties" || k == "format") return true;
+        f(std::string_view(m.name.GetString(), m.name.GetStringLength()), m.value);
         stack.push_back(&m.value);
       }
     }
   }
-  return false;
 }
+
+bool UsesRegex(const rapidjson::Value& v) {
+  bool uses = false;
+  ForEachMember(v, [&](std::string_view k, const rapidjson::Value&) {
+    uses |= k == "pattern" || k == "patternProperties" || k == "format";
+  });
+  return uses;
+}
+
+// Every regular expression of a schema: `pattern` strings and `patternProperties` names.
+std::vector<std::string_view> Patterns(const rapidjson::Value& v) {
+  std::vector<std::string_view> out;
+  ForEachMember(v, [&](std::string_view k, const rapidjson::Value& value) {
+    if (k == "pattern" && value.IsString()) {
+      out.emplace_back(value.GetString(), value.GetStringLength());
+    } else if (k == "patternProperties" && value.IsObject()) {
+      for (const auto& pp : value.GetObject()) {
+        out.emplace_back(pp.name.GetString(), pp.name.GetStringLength());
+      }
+    }
+  });
+  return out;
+}
+
+// A `{n}`, `{n,}` or `{n,m}` at p[i]: its length, and its bounds (max UINT32_MAX: none).
+size_t CountedQuantifier(std::string_view p, size_t i, uint32_t* min, uint32_t* max) {
+  size_t j = i + 1;
+  auto number = [&](uint32_t* out) {
+    size_t start = j;
+    uint64_t v = 0;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9' && j - start < 9) v = v * 10 + (p[j++] - '0');
+    *out = static_cast<uint32_t>(v);
+    return j > start;
+  };
+  if (!number(min)) return 0;
+  *max = *min;
+  if (j < p.size() && p[j] == ',') {
+    ++j;
+    if (!number(max)) *max = UINT32_MAX;
+  }
+  if (j >= p.size() || p[j] != '}') return 0;
+  return j + 1 - i;
+}
+
+}  // namespace
+
+// libstdc++'s std::regex (valijson's engine) backtracks: stacked or nested repetition takes
+// time exponential in the input ("^x.*****$" never returned on "xx", found by the fuzzer),
+// and many repetitions with a choice take time polynomial in it. Such patterns are refused
+// at registration. The rules, on the pattern's tokens (escapes and classes skipped):
+//   - at most 256 bytes;
+//   - no quantifier right after another one (a single `?` after one makes it lazy);
+//   - a group repeated more than once contains no quantifier, and no alternation unless
+//     every alternative is one atom (`(a|b)*` passes, `(a|aa)*` and `(ab|cd)*` do not);
+//   - at most 3 quantifiers with a choice (`*`, `+`, `{n,}`, `{n,m}` with m > n);
+//   - counts at most 1,000, backreference numbers at most 99;
+//   - it compiles as an ECMAScript regular expression.
+Status CheckPattern(std::string_view p) {
+  auto refuse = [&](const std::string& why) {
+    return Status::Invalid("pattern \"" + std::string(p.substr(0, 64)) +
+                           (p.size() > 64 ? "..." : "") + "\": " + why);
+  };
+  if (p.size() > 256) return refuse("longer than 256 bytes");
+  // libstdc++ reads a backreference's or a count's digits into a long without an overflow
+  // check (undefined behaviour, found by the fuzzer): numbers stay short.
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] != '\\') continue;
+    size_t digits = 0;
+    while (i + 1 + digits < p.size() && p[i + 1 + digits] >= '0' && p[i + 1 + digits] <= '9') {
+      ++digits;
+    }
+    if (digits > 2) return refuse("a backreference number over 99");
+    ++i;  // the escaped character
+  }
+  struct Group {
+    bool quantified = false;  // holds a quantifier (or a group that does)
+    bool alternation = false;
+    bool long_branch = false;  // an alternative of more than one atom
+    int branch_atoms = 0;      // atoms of the current alternative
+    void EndBranch() {
+      long_branch |= branch_atoms > 1;
+      branch_atoms = 0;
+    }
+  };
+  std::vector<Group> groups{Group{}};
+  enum class Last { kNone, kAtom, kGroup, kQuantifier, kLazy } last = Last::kNone;
+  // The group just closed holds a quantifier, or alternatives not all single atoms: `(a|b)*`
+  // is `[ab]*`, but `(a|aa)*` backtracks exponentially.
+  bool closed_risky = false;
+  int choices = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char ch = p[i];
+    uint32_t min = 0, max = 0;
+    size_t len = 1;
+    bool quantifier = false;
+    if (ch == '*') {
+      quantifier = true, min = 0, max = UINT32_MAX;
+    } else if (ch == '+') {
+      quantifier = true, min = 1, max = UINT32_MAX;
+    } else if (ch == '?') {
+      if (last == Last::kQuantifier) {
+        last = Last::kLazy;
+        continue;
+      }
+      quantifier = true, min = 0, max = 1;
+    } else if (ch == '{' && (len = CountedQuantifier(p, i, &min, &max)) > 0) {
+      quantifier = true;
+    } else if (ch == '{' && i + 1 < p.size() && p[i + 1] >= '0' && p[i + 1] <= '9') {
+      return refuse("a malformed count, or one with more than 9 digits");
+    } else {
+      len = 1;
+    }
+    if (quantifier) {
+      if (last == Last::kQuantifier || last == Last::kLazy) {
+        return refuse("a quantifier follows a quantifier");
+      }
+      if (max != UINT32_MAX && (max > 1000 || min > max)) {
+        return refuse("a count over 1,000 or out of order");
+      }
+      if (last == Last::kGroup && closed_risky && max > 1) {
+        return refuse(
+            "a repeated group holds a quantifier or an alternation of more than "
+            "single characters");
+      }
+      if (max > min && max > 1 && ++choices > 3) {
+        return refuse("more than 3 repetitions with a choice");
+      }
+      groups.back().quantified = true;
+      last = Last::kQuantifier;
+      i += len - 1;
+      continue;
+    }
+    switch (ch) {
+      case '\\':
+        ++i;  // the escaped character is an atom
+        ++groups.back().branch_atoms;
+        last = Last::kAtom;
+        break;
+      case '[': {
+        size_t j = i + 1;
+        if (j < p.size() && p[j] == '^') ++j;
+        if (j < p.size() && p[j] == ']') ++j;
+        while (j < p.size() && p[j] != ']') j += p[j] == '\\' ? 2 : 1;
+        i = j;
+        ++groups.back().branch_atoms;
+        last = Last::kAtom;
+        break;
+      }
+      case '(':
+        groups.push_back(Group{});
+        // (?: (?= (?! open a group like ( does; their ? is not a quantifier.
+        if (i + 2 < p.size() && p[i + 1] == '?' &&
+            (p[i + 2] == ':' || p[i + 2] == '=' || p[i + 2] == '!')) {
+          i += 2;
+        }
+        last = Last::kNone;
+        break;
+      case ')': {
+        if (groups.size() < 2) return refuse("unbalanced parentheses");
+        Group g = groups.back();
+        groups.pop_back();
+        g.EndBranch();
+        closed_risky = g.quantified || (g.alternation && g.long_branch);
+        groups.back().quantified |= closed_risky;
+        ++groups.back().branch_atoms;
+        last = Last::kGroup;
+        break;
+      }
+      case '|':
+        groups.back().alternation = true;
+        groups.back().EndBranch();
+        last = Last::kNone;
+        break;
+      case '^':
+      case '$':
+        last = Last::kAtom;  // an anchor: nothing to backtrack over
+        break;
+      default:
+        ++groups.back().branch_atoms;
+        last = Last::kAtom;
+        break;
+    }
+  }
+  try {
+    std::regex re{std::string(p)};
+    (void)re;
+  } catch (const std::exception& e) {
+    return refuse(std::string("not a valid regular expression: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 // valijson's context ("<root>", "[items]", "[0]", ...) as a JSON pointer.
 std::string ContextPointer(const std::vector<std::string>& context) {
@@ -289,7 +483,7 @@ std::string Name(const SchemaDefinition& d) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
+Result<std::shared_ptr<const Compiled>> Compile(std::string_view body, bool check_patterns) {
   auto c = std::make_shared<Compiled>();
   c->doc.Parse<kParseFlags>(body.data(), body.size());
   if (c->doc.HasParseError()) {
@@ -302,6 +496,9 @@ Result<std::shared_ptr<const Compiled>> Compile(std::string_view body) {
   Measure(c->doc, SIZE_MAX, &shape);
   if (shape.depth > 64) return Status::Invalid("a schema may nest at most 64 levels");
   CAIRN_RETURN_IF_ERROR(CheckRefs(c->doc));
+  if (check_patterns) {
+    for (std::string_view pattern : Patterns(c->doc)) CAIRN_RETURN_IF_ERROR(CheckPattern(pattern));
+  }
   CAIRN_RETURN_IF_ERROR(CheckSameInstanceCycles(c->doc));
   try {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
@@ -382,7 +579,9 @@ Registry::Registry(RegistryLimits limits, std::vector<std::string> required_orgs
 Status Registry::Load(const std::vector<SchemaDefinition>& stored) {
   auto s = std::make_shared<Snapshot>();
   for (const SchemaDefinition& d : stored) {
-    auto c = Compile(d.body);
+    // Stored schemas were accepted under the rules of their registration: a pattern rule
+    // added since must not keep the node from starting (schemas cannot be removed).
+    auto c = Compile(d.body, /*check_patterns=*/false);
     if (!c.ok()) {
       return Status::Corruption("stored schema " + Name(d) +
                                 " does not compile: " + c.status().message());

@@ -42,6 +42,10 @@ struct RegistryLimits {
   size_t max_data_depth = 64;
 };
 
+// Refuses (INVALID, naming the rule) a regular expression that std::regex could take
+// exponential or high polynomial time on, or that does not compile (docs/internals/schemas.md).
+Status CheckPattern(std::string_view pattern);
+
 struct Entry {
   SchemaDefinition def;
   std::shared_ptr<const Compiled> compiled;
@@ -112,7 +116,9 @@ class Registry {
 };
 
 // Compiles one schema: INVALID with valijson's or the JSON parser's reason.
-Result<std::shared_ptr<const Compiled>> Compile(std::string_view body);
+// `check_patterns`: refuse risky regular expressions (CheckPattern); off when loading stored
+// schemas, which were checked by the rules of their registration.
+Result<std::shared_ptr<const Compiled>> Compile(std::string_view body, bool check_patterns = true);
 // Validates one JSON document (event data) against a compiled schema; SCHEMA naming the
 // JSON pointer and the rule when it fails. `prefix` starts the message.
 Status ValidateData(const Compiled& c, std::string_view data, const RegistryLimits& limits,

@@ -278,6 +278,54 @@ TEST(RegistryTest, BoundsDepthAndRegexCheckedStrings) {
 
 // At the default bound, std::regex's recursion must fit in a thread's stack (this runs under
 // ASan too, whose frames are larger), with a pattern that backtracks per character.
+// Patterns std::regex could take exponential or high polynomial time on are refused at
+// registration, naming the rule; ordinary ones pass.
+TEST(RegistryTest, RefusesPatternsThatBacktrackWithoutBound) {
+  for (const char* ok : {"^[a-z]+@[a-z]+\\.[a-z]{2,6}$", "^\\d{4}-\\d{2}-\\d{2}$", "^(foo|bar)$",
+                         "(ab)*c", "^[*+?{]+$", "a+?b*?", "^(?:ab)+$", "^(a|b|[cd]|\\.)*c?$",
+                         "x{1000}", "\\(a+\\)+", "(a+)?", "a\\{2,\\}*", "(a)\\1", "\\0"}) {
+    EXPECT_TRUE(CheckPattern(ok).ok()) << ok << ": " << CheckPattern(ok).ToString();
+  }
+  const std::pair<const char*, const char*> bad[] = {
+      {"^x.*****$", "a quantifier follows a quantifier"},
+      {"a*+", "a quantifier follows a quantifier"},
+      {"a{2}*", "a quantifier follows a quantifier"},
+      {"a*?+", "a quantifier follows a quantifier"},
+      {"(a+)+$", "a repeated group holds a quantifier or an alternation of more"},
+      {"^(a|aa)*$", "a repeated group holds a quantifier or an alternation of more"},
+      {"((ab)*c)*", "a repeated group holds a quantifier or an alternation of more"},
+      {"(?:a*b){2,5}", "a repeated group holds a quantifier or an alternation of more"},
+      {"(foo|bar)+", "a repeated group holds a quantifier or an alternation of more"},
+      {".*.*.*.*x", "more than 3 repetitions with a choice"},
+      {"a{1,2}b{0,9}c+d*", "more than 3 repetitions with a choice"},
+      {"a{1001}", "a count over 1,000"},
+      {"a{3,2}", "out of order"},
+      {"(ab", "not a valid regular expression"},
+      {"ab)", "unbalanced parentheses"},
+      {"(a)\\8888888888888888888", "a backreference number over 99"},
+      {"[\\123456]", "a backreference number over 99"},
+      {"a{88888888888888888888}", "a malformed count"},
+      {"a{1,88888888888888888888}", "a malformed count"},
+  };
+  for (const auto& [pattern, rule] : bad) {
+    Status st = CheckPattern(pattern);
+    EXPECT_EQ(st.code(), StatusCode::kInvalid) << pattern;
+    EXPECT_NE(st.message().find(rule), std::string::npos) << pattern << ": " << st.message();
+  }
+  EXPECT_EQ(CheckPattern(std::string(257, 'a')).code(), StatusCode::kInvalid);
+  // At registration, in `pattern` and in `patternProperties` names, at any depth.
+  Registry r({}, {});
+  auto st = r.Prepare(
+      Def("acme", "Order", {1, 0, 0}, R"({"properties":{"s":{"items":{"pattern":"^x.*****$"}}}})"));
+  EXPECT_EQ(st.status().code(), StatusCode::kInvalid);
+  EXPECT_NE(st.status().message().find("a quantifier follows a quantifier"), std::string::npos);
+  st = r.Prepare(Def("acme", "Order", {1, 0, 0}, R"({"patternProperties":{"(a+)+":{}}})"));
+  EXPECT_EQ(st.status().code(), StatusCode::kInvalid);
+  EXPECT_TRUE(
+      r.Prepare(Def("acme", "Order", {1, 0, 0}, R"({"properties":{"pattern":{"type":"string"}}})"))
+          .ok());
+}
+
 TEST(RegistryTest, RegexAtTheDefaultBoundFitsTheStack) {
   Registry r({}, {});
   ASSERT_TRUE(Register(r, Def("acme", "P", {1, 0, 0},
