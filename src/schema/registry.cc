@@ -380,10 +380,9 @@ Status CheckRefs(const rapidjson::Value& root) {
           }
           seen.push_back(next);
           target = next;
-          auto inner = target->IsObject() ? target->FindMember("$ref") : target->MemberEnd();
-          if (!target->IsObject() || inner == target->MemberEnd() || !inner->value.IsString()) {
-            break;
-          }
+          if (!target->IsObject()) break;  // not a schema: valijson's parser refuses it
+          auto inner = target->FindMember("$ref");
+          if (inner == target->MemberEnd() || !inner->value.IsString()) break;
           ref = std::string_view(inner->value.GetString(), inner->value.GetStringLength());
         }
       }

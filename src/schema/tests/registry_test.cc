@@ -99,7 +99,8 @@ TEST(RegistryTest, RefusesBadSchemas) {
        {R"({"$ref":"#"})", R"({"$ref":"object"})", R"({"$ref":"x.json#/a"})",
         R"({"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/b"},)"
         R"("b":{"$ref":"#/definitions/a"}}})",
-        R"({"$ref":"#/definitions/none"})", R"({"$id":"http://x/s.json"})",
+        R"({"$ref":"#/definitions/none"})", R"({"$id":"http://x/s.json"})", R"({"$ref":"#/$ref"})",
+        R"({"$ref":"#/definitions/a","definitions":{"a":7}})",
         R"({"properties":{"a":{},"a":{"type":"string"}}})", R"({"anyOf":[{"$ref":"#"}]})",
         R"({"definitions":{"a":{"allOf":[{"$ref":"#/definitions/a"}]}},"$ref":"#/definitions/a"})",
         R"({"definitions":{"a":{"not":{"$ref":"#/definitions/a"}}},)"
