@@ -50,6 +50,9 @@ void FormatAppendReply(const Result<AppendResult>& r, AsyncReply* out) {
     HttpFormatAppend(r, out);
     return;
   }
+  // One allocation for the whole reply (a single-stream one is about 170 bytes) instead of
+  // one per doubling as it is written.
+  out->reply.reserve(256);
   resp::ReplyWriter w(&out->reply, out->style().resp_version);
   if (r.ok()) {
     resp::WriteAppend(w, *r, out->style().transaction);

@@ -37,6 +37,7 @@ class ScopeIndexer {
     std::string locations;  // EncodeLocations format
   };
   static void AddTo(Group* g, uint64_t position, const index::Location& loc);
+  static Group& GroupFor(std::map<std::string, Group, std::less<>>& groups, std::string_view scope);
   Group all_;
   std::map<std::string, Group, std::less<>> orgs_;
   std::map<std::string, Group, std::less<>> types_;

@@ -331,6 +331,44 @@ TEST_F(EngineTest, ScanScopesAndListings) {
   EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "beta"}));
 }
 
+// A record lists its events once in every org and org/type scope it touches, however many
+// of its clauses share them: records of up to 8 clauses are deduplicated in place, larger
+// ones through a set. Also after a reopen.
+TEST_F(EngineTest, TransactionsAreListedOnceInEachScope) {
+  auto count = [&](const std::string& scope) {
+    ScanRequest s;
+    s.scope = scope;
+    s.count = 1000;
+    auto r = engine_->Scan(s);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->events.size() : size_t{0};
+  };
+  AppendRequest small;
+  small.transaction = true;
+  small.clauses.push_back({"acme/order/1", Expected::Any(), {Ev("A", "1")}});
+  small.clauses.push_back({"acme/cart/1", Expected::Any(), {Ev("A", "2")}});
+  small.clauses.push_back({"acme/order/2", Expected::Any(), {Ev("A", "3"), Ev("A", "4")}});
+  ASSERT_TRUE(engine_->AppendSync(small).ok());
+  AppendRequest large;
+  large.transaction = true;
+  for (int i = 0; i < 12; ++i) {
+    large.clauses.push_back({"acme/t" + std::to_string(i % 3) + "/" + std::to_string(i),
+                             Expected::Any(),
+                             {Ev("B", std::to_string(i))}});
+  }
+  ASSERT_TRUE(engine_->AppendSync(large).ok());
+  for (int pass = 0; pass < 2; ++pass) {
+    SCOPED_TRACE(pass == 0 ? "written" : "reopened");
+    EXPECT_EQ(count("acme"), 16u);
+    EXPECT_EQ(count("acme/order"), 3u);
+    EXPECT_EQ(count("acme/cart"), 1u);
+    EXPECT_EQ(count("acme/t0"), 4u);
+    EXPECT_EQ(count("acme/t1"), 4u);
+    EXPECT_EQ(count("acme/t2"), 4u);
+    Open();
+  }
+}
+
 TEST_F(EngineTest, LimitsAndBadNamesAreErrorsNotCrashes) {
   EXPECT_EQ(Append("bad", Expected::Any(), 1).status().code(), StatusCode::kInvalid);
   EXPECT_EQ(Append("a/b", Expected::Any(), 1).status().code(), StatusCode::kInvalid);
