@@ -27,6 +27,11 @@ append() {  # port clients requests
   redis-benchmark -p "$1" -c "$2" -n "$3" -r 100000 -q \
     EAPPEND bench/s/__rand_int__ ANY EVENT Hello '{"hello":"world"}' >/dev/null 2>&1
 }
+switches() {  # pid -> "thread-name count" per thread (voluntary + involuntary switches so far)
+  for f in /proc/$1/task/*; do
+    echo "$(cat "$f/comm") $(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$f/status")"
+  done
+}
 # Starts a server with jemalloc statistics at exit, warms it up, runs `requests` appends (under
 # perf stat when asked), stops it and prints its allocation count (jemalloc "nrequests", every
 # malloc/new including those served from the thread cache).
@@ -42,9 +47,7 @@ serve_and_count() {  # tag clients requests with-perf
   if [ "$perf" = 1 ]; then
     local t0 t1
     t0=$(awk '{print $14 + $15}' "/proc/$spid/stat")
-    for f in /proc/$spid/task/*; do
-      echo "$(cat "$f/comm") $(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$f/status")"
-    done >"$work/$tag.cs0"
+    switches "$spid" >"$work/$tag.cs0"
     perf stat -x, -o "$work/$tag.perf" -p "$spid" \
       -e raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_write \
       -e syscalls:sys_enter_read,syscalls:sys_enter_futex,syscalls:sys_enter_pwrite64 \
@@ -54,9 +57,7 @@ serve_and_count() {  # tag clients requests with-perf
     append "$port" "$c" "$reqs"
     kill -INT "$ppid"; wait "$ppid" || true
     t1=$(awk '{print $14 + $15}' "/proc/$spid/stat")
-    for f in /proc/$spid/task/*; do
-      echo "$(cat "$f/comm") $(awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s}' "$f/status")"
-    done >"$work/$tag.cs1"
+    switches "$spid" >"$work/$tag.cs1"
     echo $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) )) >"$work/$tag.cpu"
   elif [ "$reqs" -gt 0 ]; then
     append "$port" "$c" "$reqs"

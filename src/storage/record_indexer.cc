@@ -1,9 +1,5 @@
 #include "storage/record_indexer.h"
 
-#include <algorithm>
-#include <array>
-#include <set>
-
 #include "base/coding.h"
 #include "base/names.h"
 
@@ -30,6 +26,10 @@ AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard) {
 }
 
 void ScopeIndexer::AddTo(Group* g, uint64_t position, const index::Location& loc) {
+  // A record whose clauses share an org or type reaches its group once per clause; it is
+  // listed once (records are added in position order, each with its own first position).
+  if (g->last_position == position) return;
+  g->last_position = position;
   if (g->first_position == 0) g->first_position = position;
   index::AppendLocation(&g->locations, loc);
 }
@@ -38,38 +38,11 @@ void ScopeIndexer::Add(const EventsRecordView& r, const RecordPlace& place) {
   const index::Location loc{place.segment_id, static_cast<uint32_t>(place.offset), r.header.length};
   const uint64_t pos = r.header.first_position;
   AddTo(&all_, pos, loc);
-  // Each org and org/type the record touches gets the record once. Most records have one
-  // clause: the scopes of up to 8 are deduplicated in place, without a set per record.
-  constexpr size_t kInline = 8;
-  if (r.clauses.size() > kInline) {
-    std::set<std::string_view> orgs;
-    std::set<std::string_view> org_types;
-    for (const ClauseView& c : r.clauses) {
-      auto name = ParseStreamName(c.stream);
-      CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
-      orgs.insert(name->org);
-      org_types.insert(name->org_type);
-    }
-    for (std::string_view org : orgs) AddTo(&GroupFor(orgs_, org), pos, loc);
-    for (std::string_view ot : org_types) AddTo(&GroupFor(types_, ot), pos, loc);
-    return;
-  }
-  std::array<std::string_view, kInline> orgs;
-  std::array<std::string_view, kInline> org_types;
-  size_t n_orgs = 0;
-  size_t n_types = 0;
   for (const ClauseView& c : r.clauses) {
     auto name = ParseStreamName(c.stream);
-    CAIRN_ASSERT(name.ok());
-    if (std::find(orgs.begin(), orgs.begin() + n_orgs, name->org) == orgs.begin() + n_orgs) {
-      orgs[n_orgs++] = name->org;
-      AddTo(&GroupFor(orgs_, name->org), pos, loc);
-    }
-    if (std::find(org_types.begin(), org_types.begin() + n_types, name->org_type) ==
-        org_types.begin() + n_types) {
-      org_types[n_types++] = name->org_type;
-      AddTo(&GroupFor(types_, name->org_type), pos, loc);
-    }
+    CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
+    AddTo(&GroupFor(orgs_, name->org), pos, loc);
+    AddTo(&GroupFor(types_, name->org_type), pos, loc);
   }
 }
 

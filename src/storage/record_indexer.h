@@ -34,7 +34,8 @@ class ScopeIndexer {
  private:
   struct Group {
     uint64_t first_position = 0;
-    std::string locations;  // EncodeLocations format
+    uint64_t last_position = 0;  // first position of the last record added
+    std::string locations;       // EncodeLocations format
   };
   static void AddTo(Group* g, uint64_t position, const index::Location& loc);
   static Group& GroupFor(std::map<std::string, Group, std::less<>>& groups, std::string_view scope);

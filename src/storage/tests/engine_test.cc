@@ -332,8 +332,7 @@ TEST_F(EngineTest, ScanScopesAndListings) {
 }
 
 // A record lists its events once in every org and org/type scope it touches, however many
-// of its clauses share them: records of up to 8 clauses are deduplicated in place, larger
-// ones through a set. Also after a reopen.
+// of its clauses share them, for small and large transactions. Also after a reopen.
 TEST_F(EngineTest, TransactionsAreListedOnceInEachScope) {
   auto count = [&](const std::string& scope) {
     ScanRequest s;
