@@ -160,6 +160,10 @@ async function main() {
   for (let i = 0; i < 5; i++) await append(`order/${i % 3}`, 'Placed');
   await waitFor('event 15 after the restart',
                 () => es.frames.some((f) => f.id === '15' && f.type !== 'live'), 20000);
+  // When the reconnection comes after some of those appends, they are its catch-up and its
+  // live frame follows them: wait for it rather than close before it arrives.
+  await waitFor('the live frame of the second connection',
+                () => es.frames.filter((f) => f.type === 'live').length >= 2);
   es.close();
   checkEvents(es);
   const events = es.frames.filter((f) => f.type !== 'live').map((f) => Number(f.id));
