@@ -228,8 +228,12 @@ Result<EntryView> DecodeEntry(std::string_view in) {
   return v;
 }
 
-Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position,
-                                            uint32_t* failed_offset) {
+namespace {
+
+// with_entries: decode and CRC-check every entry into ClauseView::entries; otherwise step over
+// them by their lengths.
+Result<EventsRecordView> DecodeEvents(std::string_view record, bool with_entries,
+                                      uint64_t* failed_position, uint32_t* failed_offset) {
   CAIRN_ASSIGN_OR_RETURN(format::RecordHeader h, format::DecodeRecordHeader(record));
   if (h.type != format::RecordType::kEvents || h.length != record.size()) {
     return Status::Corruption("not an events record");
@@ -256,9 +260,21 @@ Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* f
     uint32_t n = d.Get32();
     cv.created = d.Get8() != 0;
     if (!d.ok() || n == 0 || n > h.event_count) return Status::Corruption("bad clause header");
+    cv.first_position = expected_position;
+    cv.count = n;
     cv.entries_offset = static_cast<uint32_t>(d.position() - record.data());
+    if (with_entries) cv.entries.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
       size_t off = static_cast<size_t>(d.position() - record.data());
+      if (!with_entries) {
+        uint32_t len = d.remaining() >= 4 ? DecodeFixed32(d.position()) : 0;
+        if (len < format::kEntryFixedSize || len > d.remaining()) {
+          return Status::Corruption("bad event entry length");
+        }
+        d.Skip(len);
+        ++expected_position;
+        continue;
+      }
       auto entry = DecodeEntry(record.substr(off));
       if (!entry.ok()) {
         if (failed_position != nullptr) *failed_position = expected_position;
@@ -286,6 +302,17 @@ Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* f
     return Status::Corruption("events record body malformed");
   }
   return r;
+}
+
+}  // namespace
+
+Result<EventsRecordView> DecodeEventsRecord(std::string_view record, uint64_t* failed_position,
+                                            uint32_t* failed_offset) {
+  return DecodeEvents(record, true, failed_position, failed_offset);
+}
+
+Result<EventsRecordView> DecodeEventsRecordClauses(std::string_view record) {
+  return DecodeEvents(record, false, nullptr, nullptr);
 }
 
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record) {

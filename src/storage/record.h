@@ -38,9 +38,11 @@ struct ClauseView {
   uint64_t first_readable = 0;
   uint64_t created_ms = 0;
   bool created = false;         // this record created the stream
+  uint64_t first_position = 0;  // of the clause's first event
+  uint32_t count = 0;           // events in the clause
   uint32_t entries_offset = 0;  // from the start of the record
   uint32_t entries_bytes = 0;
-  std::vector<EntryView> entries;
+  std::vector<EntryView> entries;  // empty when decoded by DecodeEventsRecordClauses
 };
 
 struct EventsRecordView {
@@ -129,6 +131,10 @@ Status CheckRecordCrc(std::string_view record);
 Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
                                             uint64_t* failed_position = nullptr,
                                             uint32_t* failed_offset = nullptr);
+// The header and clauses of an events record this process has just built, for its index
+// entries and its result: entries are stepped over by their lengths (bounds-checked), neither
+// decoded nor CRC-checked, and ClauseView::entries stays empty.
+Result<EventsRecordView> DecodeEventsRecordClauses(std::string_view record);
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
 // Whether one event's stored payload hash and chain hash match its bytes, given the chain
 // hash h[n-1] of the event before it.

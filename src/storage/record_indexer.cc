@@ -19,8 +19,8 @@ AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard) {
   res.last_position = r.header.first_position + r.header.event_count - 1;
   res.timestamp_ms = r.header.timestamp_ms;
   for (const ClauseView& c : r.clauses) {
-    res.streams.push_back(StreamRange{std::string(c.stream), c.first_version,
-                                      c.first_version + c.entries.size() - 1});
+    res.streams.push_back(
+        StreamRange{std::string(c.stream), c.first_version, c.first_version + c.count - 1});
   }
   return res;
 }
@@ -76,15 +76,15 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
     CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
     index::StreamMeta m;
     m.stream_id = c.stream_id;
-    m.version = c.first_version + c.entries.size() - 1;
+    m.version = c.first_version + c.count - 1;
     m.first_readable = c.first_readable;
     m.created_ms = c.created_ms;
     m.updated_ms = ts;
     m.deleted = DeletedState::kNone;
     Put(wb, index::StreamKey(c.stream), index::EncodeStreamMeta(m));
     index::Run run;
-    run.first_position = c.entries.front().position;
-    run.count = static_cast<uint32_t>(c.entries.size());
+    run.first_position = c.first_position;
+    run.count = c.count;
     run.entries = {place.segment_id, static_cast<uint32_t>(place.offset + c.entries_offset),
                    c.entries_bytes};
     Put(wb, index::RunKey(c.stream_id, c.first_version), index::EncodeRun(run));

@@ -33,7 +33,8 @@ Shard::Shard(uint32_t id, const EngineOptions& options, Env* env, std::string di
       env_(env),
       dir_(std::move(dir)),
       heads_(heads_budget_bytes),
-      inbound_(options.max_queued_requests_per_shard) {}
+      inbound_(options.max_queued_requests_per_shard),
+      id_random_(env->random()->Next64()) {}
 
 Shard::~Shard() {
   if (thread_.joinable()) Stop();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/aligned_buffer.h"
+#include "base/random.h"
 #include "cairn/engine.h"
 #include "cairn/options.h"
 #include "io/env.h"
@@ -189,6 +190,9 @@ class Shard {
   Hash256 chain_head_{};
   uint64_t next_stream_id_ = 1;
   uint64_t last_timestamp_ms_ = 0;
+  // Random bits of generated event ids (UUIDv7), seeded once from the environment's source:
+  // the shard thread's own, so that ids never take a lock shared with other shards.
+  SeededRandom id_random_;
   uint64_t segment_id_ = 0;  // segment being written
   int segment_fd_ = -1;
   uint64_t segment_end_ = 0;    // offset after the last record (tentative)

@@ -144,7 +144,7 @@ void Shard::ProcessAppend(WriteOp& op) {
     b.BeginClause(c.stream, h.stream_id, h.version + 1, h.first_readable, h.created_ms,
                   static_cast<uint32_t>(c.events.size()), created);
     for (const ProposedEvent& e : c.events) {
-      Uuid id = e.id ? *e.id : NewUuidV7(ts, env_->random());
+      Uuid id = e.id ? *e.id : NewUuidV7(ts, &id_random_);
       b.AddEvent(c.stream, next_position_++, ++h.version, id, e.type, e.data, e.metadata,
                  &chain_head_, e.seal ? &*e.seal : nullptr);
     }
@@ -154,10 +154,11 @@ void Shard::ProcessAppend(WriteOp& op) {
   size_t off = b.Finish();
   batch->logical_size = batch->buf.size();
   segment_end_ = batch->file_offset + batch->logical_size;
-  // The index entries come from the record as written, through the code recovery uses.
+  // The index entries come from the record as written, through the code recovery uses (the
+  // entries themselves, just encoded, are stepped over rather than decoded again).
   std::string_view rec(batch->buf.data() + off, batch->logical_size - off);
   rec = rec.substr(0, DecodeFixed32(rec.data() + 8));
-  auto view = DecodeEventsRecord(rec);
+  auto view = DecodeEventsRecordClauses(rec);
   CAIRN_ASSERT_MSG(view.ok(), view.status().message().c_str());
   RecordPlace place{id_, static_cast<uint32_t>(segment_id_), batch->file_offset + off};
   IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index, &batch->scopes);

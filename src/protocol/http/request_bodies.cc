@@ -63,6 +63,7 @@ Status DecodeBytes(simdjson::dom::object ev, std::string_view name, std::string*
 Status DecodeEvents(element events, std::vector<ProposedEvent>* out) {
   simdjson::dom::array arr;
   if (events.get_array().get(arr)) return Bad("events must be an array");
+  out->reserve(out->size() + arr.size());
   for (element e : arr) {
     simdjson::dom::object ev;
     if (e.get_object().get(ev)) return Bad("each event must be an object");

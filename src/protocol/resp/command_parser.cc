@@ -125,6 +125,8 @@ bool ParseAppend(const Args& args, AppendRequest* out, CommandError* e) {
   if (i < args.size() && EqualsNoCase(args[i], "IDEMPOTENCY")) {
     if (!ParseIdempotency(args, &i, out, e)) return false;
   }
+  // Every event takes at least three arguments: room for all of them, grown once.
+  clause.events.reserve((args.size() - i) / 3);
   while (i < args.size()) {
     if (!EqualsNoCase(args[i], "EVENT")) return Syntax(e, args[i]);
     if (!ParseEvent(args, &i, &clause.events, e)) return false;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "base/coding.h"
 #include "base/random.h"
 #include "io/file_system.h"
 #include "storage/chain.h"
@@ -81,6 +82,50 @@ TEST(Record, EventsRecordRoundTrip) {
   auto second = DecodeEntry(run.substr(first->length));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->position, 11u);
+}
+
+TEST(Record, ClausesDecodeAgreesWithTheFullDecode) {
+  Hash256 chain{};
+  const std::string rec = BuildRecord(&chain);
+  auto full = DecodeEventsRecord(rec);
+  auto shallow = DecodeEventsRecordClauses(rec);
+  ASSERT_TRUE(full.ok() && shallow.ok());
+  EXPECT_EQ(shallow->idempotency_key, full->idempotency_key);
+  EXPECT_EQ(shallow->transaction, full->transaction);
+  ASSERT_EQ(shallow->clauses.size(), full->clauses.size());
+  const uint64_t first_positions[] = {10, 12};
+  const uint32_t counts[] = {2, 1};
+  for (size_t i = 0; i < full->clauses.size(); ++i) {
+    const ClauseView& f = full->clauses[i];
+    const ClauseView& c = shallow->clauses[i];
+    EXPECT_EQ(f.first_position, first_positions[i]);
+    EXPECT_EQ(f.count, counts[i]);
+    EXPECT_EQ(f.first_position, f.entries.front().position);
+    EXPECT_EQ(f.count, f.entries.size());
+    EXPECT_EQ(c.stream, f.stream);
+    EXPECT_EQ(c.stream_id, f.stream_id);
+    EXPECT_EQ(c.first_version, f.first_version);
+    EXPECT_EQ(c.first_readable, f.first_readable);
+    EXPECT_EQ(c.created_ms, f.created_ms);
+    EXPECT_EQ(c.created, f.created);
+    EXPECT_EQ(c.first_position, f.first_position);
+    EXPECT_EQ(c.count, f.count);
+    EXPECT_EQ(c.entries_offset, f.entries_offset);
+    EXPECT_EQ(c.entries_bytes, f.entries_bytes);
+    EXPECT_TRUE(c.entries.empty());
+  }
+  // Entry lengths are still checked: one that runs past the record is refused...
+  const uint32_t first_entry = full->clauses[0].entries_offset;
+  std::string bad = rec;
+  EncodeFixed32(bad.data() + first_entry, static_cast<uint32_t>(rec.size()));
+  EXPECT_FALSE(DecodeEventsRecordClauses(bad).ok());
+  EncodeFixed32(bad.data() + first_entry, 4);
+  EXPECT_FALSE(DecodeEventsRecordClauses(bad).ok());
+  // ...but an entry's contents are not (its CRC is the full decode's job).
+  bad = rec;
+  bad[first_entry + 40] = static_cast<char>(bad[first_entry + 40] ^ 1);
+  EXPECT_TRUE(DecodeEventsRecordClauses(bad).ok());
+  EXPECT_FALSE(DecodeEventsRecord(bad).ok());
 }
 
 TEST(Record, EveryFlippedByteIsCaught) {
