@@ -8,6 +8,7 @@ trap 'rm -rf "$dir"' EXIT
 CAIRN_BENCH_DIR="$dir" "$bin/append_bench" --benchmark_min_time=0.01 \
   --benchmark_filter='BM_CairnBatched|BM_RocksDbSyncBatch/real_time/threads:2' >/dev/null
 "$bin/crypto_bench" --benchmark_min_time=0.01 >/dev/null
+"$bin/chain_bench" --benchmark_min_time=0.01 >/dev/null
 "$bin/scale_bench" generate --dir "$dir/scale" --streams 20000 --segment-mb 1 --crash 2>/dev/null \
   || [ $? -eq 137 ]
 "$bin/scale_bench" open --dir "$dir/scale" --segment-mb 1 | grep -q "^open:"

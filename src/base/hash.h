@@ -28,6 +28,10 @@ class Blake3Hasher {
 };
 
 Hash256 Blake3(std::string_view data);
+// BLAKE3 of a ‖ b. Inputs of one chunk (1,024 bytes) or less, which is every hash of the
+// chain's headers and most payloads, are compressed block by block straight from the input:
+// no hasher state to initialise, buffer and finalise.
+Hash256 Blake3Concat(std::string_view a, std::string_view b);
 std::string HashToHex(const Hash256& h);
 // Lowercase hex, two digits a byte.
 std::string BytesToHex(std::string_view bytes);

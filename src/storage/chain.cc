@@ -7,10 +7,7 @@
 namespace cairn {
 
 Hash256 PayloadHash(std::string_view data, std::string_view metadata) {
-  Blake3Hasher h;
-  h.Update(data);
-  h.Update(metadata);
-  return h.Finalize();
+  return Blake3Concat(data, metadata);
 }
 
 Hash256 ChainNext(const Hash256& prev, const ChainFields& f, const Hash256& payload_hash) {
@@ -41,9 +38,7 @@ Hash256 ChainNext(const Hash256& prev, const ChainFields& f, const Hash256& payl
   p += 8;
   std::memcpy(p, payload_hash.data(), 32);
   p += 32;
-  Blake3Hasher h;
-  h.Update(buf, static_cast<size_t>(p - buf));
-  return h.Finalize();
+  return Blake3(std::string_view(buf, static_cast<size_t>(p - buf)));
 }
 
 }  // namespace cairn

@@ -27,6 +27,23 @@ TEST(Blake3, IncrementalEqualsOneShot) {
   }
 }
 
+TEST(Blake3, ConcatEqualsTheHasherAtEveryLengthAndSplit) {
+  std::string data;
+  for (int i = 0; i < 2200; ++i) data.push_back(static_cast<char>((i * 7919) % 256));
+  // Every length through two chunks and a bit, split at the ends, mid-block and on a block.
+  for (size_t n = 0; n <= data.size(); ++n) {
+    const std::string_view in(data.data(), n);
+    Blake3Hasher h;
+    h.Update(in);
+    const Hash256 want = h.Finalize();
+    for (size_t split : {size_t{0}, n / 2, n - n % 64, n}) {
+      ASSERT_EQ(Blake3Concat(in.substr(0, split), in.substr(split)), want)
+          << "length " << n << " split " << split;
+    }
+    ASSERT_EQ(Blake3(in), want) << "length " << n;
+  }
+}
+
 TEST(Blake3, FinalizeDoesNotConsumeTheState) {
   Blake3Hasher h;
   h.Update("ab");
