@@ -1,12 +1,13 @@
 // What the hash chain costs the processor per event, without the noise of a server run: the
 // payload hash (data ‖ metadata) and the chain step (previous hash ‖ header ‖ payload hash) as
 // the shard computes them, each next to the same input hashed through BLAKE3's streaming
-// hasher (init, update, finalize), which is how both were computed before. Figures go to
-// docs/benchmarks.md (Performance work).
+// hasher (init, update, finalize), which is how both were computed before, and a 100-event
+// append's payloads hashed side by side. Figures go to docs/benchmarks.md (Performance work).
 
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <vector>
 
 #include "base/hash.h"
 #include "storage/chain.h"
@@ -34,6 +35,20 @@ void BM_PayloadHashStreaming(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_PayloadHashStreaming)->Arg(17)->Arg(200)->Arg(1024)->Arg(4096);
+
+// A 100-event append's payloads, hashed as the shard does (side by side where the CPU
+// allows); per event.
+void BM_PayloadHashes100(benchmark::State& state) {
+  const std::string data = Payload(state.range(0));
+  std::vector<HashInput> in(100, HashInput{data, ""});
+  std::vector<Hash256> out(in.size());
+  for (auto _ : state) {
+    PayloadHashes(in.data(), in.size(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 100);
+}
+BENCHMARK(BM_PayloadHashes100)->Arg(17)->Arg(200)->Arg(1024);
 
 // A typical header: stream "bench/s/12345", type "Hello", 17 bytes of data: 131 bytes hashed.
 void BM_ChainNext(benchmark::State& state) {

@@ -10,6 +10,10 @@ Hash256 PayloadHash(std::string_view data, std::string_view metadata) {
   return Blake3Concat(data, metadata);
 }
 
+void PayloadHashes(const HashInput* payloads, size_t n, Hash256* out) {
+  Blake3ConcatMany(payloads, n, out);
+}
+
 Hash256 ChainNext(const Hash256& prev, const ChainFields& f, const Hash256& payload_hash) {
   // prev 32 | header[n] | payload hash 32, where header[n] is: position u64 | version u64 |
   // timestamp_ms u64 | id 16 | stream_len u16 | stream | type_len u16 | type |

@@ -73,11 +73,12 @@ class EventsRecordBuilder {
                    uint64_t first_readable, uint64_t created_ms, uint32_t event_count,
                    bool created);
   // Appends one event entry and advances `chain` from h[n-1] to h[n]. Returns the
-  // entry's offset in the buffer.
+  // entry's offset in the buffer. `payload_hash` is PayloadHash(data, metadata), computed by
+  // the caller (PayloadHashes does a whole clause's at once).
   // `seal`: the event is encrypted (data and metadata hold the ciphertext).
   size_t AddEvent(std::string_view stream, uint64_t position, uint64_t version, const Uuid& id,
                   std::string_view type, std::string_view data, std::string_view metadata,
-                  Hash256* chain, const EventSeal* seal = nullptr);
+                  const Hash256& payload_hash, Hash256* chain, const EventSeal* seal = nullptr);
   // Fills in length and CRC; returns the record's offset in the buffer.
   size_t Finish();
   // Byte size of a record before padding; used to check limits before building.

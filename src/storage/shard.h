@@ -193,6 +193,9 @@ class Shard {
   // Random bits of generated event ids (UUIDv7), seeded once from the environment's source:
   // the shard thread's own, so that ids never take a lock shared with other shards.
   SeededRandom id_random_;
+  // Scratch of ProcessAppend: one clause's payloads and their hashes, computed in one pass.
+  std::vector<HashInput> payload_inputs_;
+  std::vector<Hash256> payload_hashes_;
   uint64_t segment_id_ = 0;  // segment being written
   int segment_fd_ = -1;
   uint64_t segment_end_ = 0;    // offset after the last record (tentative)

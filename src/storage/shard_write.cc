@@ -7,6 +7,7 @@
 #include "base/assert.h"
 #include "base/coding.h"
 #include "base/uuid.h"
+#include "storage/chain.h"
 #include "storage/format.h"
 #include "storage/record_indexer.h"
 #include "storage/shard.h"
@@ -143,10 +144,15 @@ void Shard::ProcessAppend(WriteOp& op) {
     }
     b.BeginClause(c.stream, h.stream_id, h.version + 1, h.first_readable, h.created_ms,
                   static_cast<uint32_t>(c.events.size()), created);
-    for (const ProposedEvent& e : c.events) {
+    payload_inputs_.clear();
+    for (const ProposedEvent& e : c.events) payload_inputs_.push_back({e.data, e.metadata});
+    payload_hashes_.resize(c.events.size());
+    PayloadHashes(payload_inputs_.data(), payload_inputs_.size(), payload_hashes_.data());
+    for (size_t k = 0; k < c.events.size(); ++k) {
+      const ProposedEvent& e = c.events[k];
       Uuid id = e.id ? *e.id : NewUuidV7(ts, &id_random_);
       b.AddEvent(c.stream, next_position_++, ++h.version, id, e.type, e.data, e.metadata,
-                 &chain_head_, e.seal ? &*e.seal : nullptr);
+                 payload_hashes_[k], &chain_head_, e.seal ? &*e.seal : nullptr);
     }
     h.updated_ms = ts;
     h.deleted = DeletedState::kNone;

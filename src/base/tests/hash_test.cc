@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace cairn {
 namespace {
@@ -41,6 +42,39 @@ TEST(Blake3, ConcatEqualsTheHasherAtEveryLengthAndSplit) {
           << "length " << n << " split " << split;
     }
     ASSERT_EQ(Blake3(in), want) << "length " << n;
+  }
+}
+
+TEST(Blake3, ManyEqualsOneByOne) {
+  // Batches of every size to 20 (whole passes of eight, remainders, a lone input) over inputs
+  // of mixed lengths: within one block, several blocks, a whole chunk, past a chunk (hashed
+  // on their own), split between the two pieces anywhere.
+  std::string data;
+  for (int i = 0; i < 3000; ++i) data.push_back(static_cast<char>((i * 131 + 7) % 256));
+  const size_t lengths[] = {0, 1, 17, 63, 64, 65, 128, 200, 1000, 1023, 1024, 1025, 2500, 31};
+  uint64_t seed = 1;
+  auto next = [&seed] { return seed = seed * 6364136223846793005ull + 1442695040888963407ull; };
+  for (size_t n = 0; n <= 20; ++n) {
+    for (int round = 0; round < 20; ++round) {
+      std::vector<HashInput> in(n);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t len =
+            round % 2 == 0 ? lengths[(next() >> 33) % std::size(lengths)] : (next() >> 33) % 1100;
+        const size_t from = (next() >> 33) % (data.size() - len);
+        const std::string_view whole(data.data() + from, len);
+        const size_t split = len == 0 ? 0 : (next() >> 33) % (len + 1);
+        in[i] = {whole.substr(0, split), whole.substr(split)};
+      }
+      std::vector<Hash256> out(n);
+      Blake3ConcatMany(in.data(), n, out.data());
+      for (size_t i = 0; i < n; ++i) {
+        Blake3Hasher h;
+        h.Update(in[i].a);
+        h.Update(in[i].b);
+        ASSERT_EQ(out[i], h.Finalize())
+            << "batch " << n << " input " << i << " length " << in[i].a.size() + in[i].b.size();
+      }
+    }
   }
 }
 

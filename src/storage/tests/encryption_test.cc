@@ -11,6 +11,7 @@
 
 #include "io/file_system.h"
 #include "storage/aead.h"
+#include "storage/chain.h"
 #include "storage/event_cipher.h"
 #include "storage/key_store.h"
 #include "storage/master_key.h"
@@ -214,8 +215,10 @@ TEST(EntryFormat, SealedAndPlainEntriesRoundTripAndChainOverStoredBytes) {
   seal.tag[5] = 9;
   EventsRecordBuilder b(&buf, 1, 1'800'000'000'000, "", Fingerprint{}, false, 1);
   b.BeginClause("acme/a/1", 1, 1, 1, 111, 2, true);
-  b.AddEvent("acme/a/1", 1, 1, Uuid{}, "Plain", "data-1", "meta-1", &chain);
-  b.AddEvent("acme/a/1", 2, 2, Uuid{}, "Sealed", "cipher", "ct", &chain, &seal);
+  b.AddEvent("acme/a/1", 1, 1, Uuid{}, "Plain", "data-1", "meta-1", PayloadHash("data-1", "meta-1"),
+             &chain);
+  b.AddEvent("acme/a/1", 2, 2, Uuid{}, "Sealed", "cipher", "ct", PayloadHash("cipher", "ct"),
+             &chain, &seal);
   b.Finish();
   auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
   ASSERT_TRUE(h.ok());

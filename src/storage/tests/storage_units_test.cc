@@ -32,10 +32,11 @@ std::string BuildRecord(Hash256* chain) {
   fp[0] = 7;
   EventsRecordBuilder b(&buf, 10, 1'800'000'000'000, std::string("acme\0key", 8), fp, true, 2);
   b.BeginClause("acme/a/1", 3, 5, 1, 111, 2, false);
-  b.AddEvent("acme/a/1", 10, 5, IdOf(1), "T1", "data-1", "", chain);
-  b.AddEvent("acme/a/1", 11, 6, IdOf(2), "T2", std::string("d\0ta", 4), "meta", chain);
+  b.AddEvent("acme/a/1", 10, 5, IdOf(1), "T1", "data-1", "", PayloadHash("data-1", ""), chain);
+  b.AddEvent("acme/a/1", 11, 6, IdOf(2), "T2", std::string("d\0ta", 4), "meta",
+             PayloadHash(std::string("d\0ta", 4), "meta"), chain);
   b.BeginClause("acme/b/2", 4, 1, 1, 222, 1, true);
-  b.AddEvent("acme/b/2", 12, 1, IdOf(3), "T1", "", "", chain);
+  b.AddEvent("acme/b/2", 12, 1, IdOf(3), "T1", "", "", PayloadHash("", ""), chain);
   size_t start = b.Finish();
   EXPECT_EQ(start, 0u);
   EXPECT_EQ(buf.size() % format::kRecordAlign, 0u);
