@@ -2,13 +2,15 @@
 // payload hash (data ‖ metadata) and the chain step (previous hash ‖ header ‖ payload hash) as
 // the shard computes them, each next to the same input hashed through BLAKE3's streaming
 // hasher (init, update, finalize), which is how both were computed before, and a 100-event
-// append's payloads hashed side by side. Figures go to docs/benchmarks.md (Performance work).
+// append's payloads hashed side by side; and the CRC32C of an entry and of a record. Figures
+// go to docs/benchmarks.md (Performance work).
 
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "base/crc32c.h"
 #include "base/hash.h"
 #include "storage/chain.h"
 
@@ -49,6 +51,14 @@ void BM_PayloadHashes100(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 100);
 }
 BENCHMARK(BM_PayloadHashes100)->Arg(17)->Arg(200)->Arg(1024);
+
+// CRC32C over an event entry (144 bytes: 17 bytes of data) and over a 100-event record.
+void BM_Crc32c(benchmark::State& state) {
+  const std::string data = Payload(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(crc32c::Value(data));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_Crc32c)->Arg(144)->Arg(14400);
 
 // A typical header: stream "bench/s/12345", type "Hello", 17 bytes of data: 131 bytes hashed.
 void BM_ChainNext(benchmark::State& state) {
