@@ -258,7 +258,11 @@ Result<EventsRecordView> DecodeEvents(std::string_view record, bool with_entries
     cv.created_ms = d.Get64();
     uint32_t n = d.Get32();
     cv.created = d.Get8() != 0;
-    if (!d.ok() || n == 0 || n > h.event_count) return Status::Corruption("bad clause header");
+    // Every entry takes at least its fixed part: a count the rest of the record cannot hold
+    // is refused before anything is sized by it.
+    if (!d.ok() || n == 0 || n > h.event_count || n > d.remaining() / format::kEntryFixedSize) {
+      return Status::Corruption("bad clause header");
+    }
     cv.first_position = expected_position;
     cv.count = n;
     cv.entries_offset = static_cast<uint32_t>(d.position() - record.data());

@@ -129,6 +129,23 @@ TEST(Record, ClausesDecodeAgreesWithTheFullDecode) {
   EXPECT_FALSE(DecodeEventsRecord(bad).ok());
 }
 
+TEST(Record, AnEventCountTheRecordCannotHoldIsRefused) {
+  // A clause (and header) claiming billions of events in a few hundred bytes: refused as
+  // corrupt, never used to size anything.
+  Hash256 chain{};
+  const std::string rec = BuildRecord(&chain);
+  auto v = DecodeEventsRecord(rec);
+  ASSERT_TRUE(v.ok());
+  std::string bad = rec;
+  EncodeFixed32(bad.data() + 32, 0xF0000000u);                                // header count
+  EncodeFixed32(bad.data() + v->clauses[0].entries_offset - 5, 0xE0000000u);  // clause count
+  EXPECT_EQ(DecodeEventsRecord(bad).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeEventsRecordClauses(bad).status().code(), StatusCode::kCorruption);
+  // The largest count that fits is still checked against the entries themselves.
+  EncodeFixed32(bad.data() + v->clauses[0].entries_offset - 5, 3);
+  EXPECT_FALSE(DecodeEventsRecord(bad).ok());
+}
+
 TEST(Record, EveryFlippedByteIsCaught) {
   Hash256 chain{};
   const std::string rec = BuildRecord(&chain);
