@@ -21,7 +21,8 @@ struct StreamHead {
   uint64_t created_ms = 0;
   uint64_t updated_ms = 0;
   DeletedState deleted = DeletedState::kNone;
-  bool exists = false;  // the stream has (or will have, once indexed) a metadata entry
+  bool exists = false;         // the stream has (or will have, once indexed) a metadata entry
+  uint64_t last_position = 0;  // of its last event appended since it was cached (0: none)
   uint32_t pins = 0;
 };
 

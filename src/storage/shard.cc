@@ -300,7 +300,8 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   b->scopes.Flush(&b->index);
   std::string cp = index::EncodeCheckpoint(b->checkpoint);
   (void)b->index.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(cp));
-  Status st = index_->Write(&b->index);
+  b->hints.Seal();
+  Status st = index_->Write(&b->index, &b->hints);
   if (!st.ok()) {
     // The batch is durable but cannot be made visible: refuse it like a failed write.
     batches_.push_front(std::move(b));
@@ -384,6 +385,7 @@ void Shard::RecycleBatch(std::unique_ptr<Batch> b) {
   b->sealed = false;
   b->events = 0;
   b->index.Clear();
+  b->hints.Clear();
   b->completions.clear();
   b->pinned.clear();
   b->checkpoint = index::Checkpoint{};

@@ -118,6 +118,7 @@ class Shard {
     size_t zero_fill = 0;    // zeros appended past the records to pre-write the segment
     rocksdb::WriteBatch index;
     ScopeIndexer scopes;  // the batch's scope groups, written with `index`
+    InsertHints hints;    // streams of `index` written a moment ago (insert hints)
     std::vector<Completion> completions;
     std::vector<StreamHead*> pinned;
     index::Checkpoint checkpoint;

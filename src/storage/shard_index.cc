@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/coding.h"
 #include "storage/index_keys.h"
 
 namespace cairn {
@@ -28,6 +29,16 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 // (X), the runs of one stream (E + stream id: versions only grow). A stream's metadata (S)
 // is rewritten on every append: the whole key is the prefix, so the new version goes right
 // next to the previous one. The hints live in the memtable and die with it.
+//
+// A hint costs the memtable a splice (232 bytes of its arena) and a hint-map entry the first
+// time it sees a prefix, and pays only when the next key of that prefix comes before many
+// other keys have been inserted around it. So S and E keys are hinted only for the streams the
+// shard names for the write in progress (InsertHints: those appended to a moment ago); a new
+// stream or one last written long ago is inserted by a plain descent. The write's hints reach
+// the prefix extractor through this thread-local: RocksDB inserts into the memtable on the
+// thread that calls Write (the shard's, the index's only writer).
+thread_local const InsertHints* t_hints = nullptr;
+
 class InsertHintPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "cairn.InsertHintPrefix"; }
@@ -56,9 +67,13 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
       case index::kOrgScopeTag:
       case index::kTypeScopeTag:
       case index::kExpiryTag:
-      case index::kRunTag:
-      case index::kStreamTag:
         return true;
+      case index::kRunTag:
+        return key.size() >= 9 && t_hints != nullptr &&
+               t_hints->HasId(DecodeBigEndian64(key.data() + 1));
+      case index::kStreamTag:
+        return t_hints != nullptr &&
+               t_hints->HasName(std::string_view(key.data() + 1, key.size() - 1));
       default:
         return false;
     }
@@ -66,6 +81,25 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
 };
 
 }  // namespace
+
+void InsertHints::Add(std::string_view stream, uint64_t stream_id) {
+  names_.push_back(std::hash<std::string_view>()(stream));
+  ids_.push_back(stream_id);
+}
+
+void InsertHints::Seal() {
+  std::sort(names_.begin(), names_.end());
+  std::sort(ids_.begin(), ids_.end());
+}
+
+bool InsertHints::HasName(std::string_view stream) const {
+  return !names_.empty() &&
+         std::binary_search(names_.begin(), names_.end(), std::hash<std::string_view>()(stream));
+}
+
+bool InsertHints::HasId(uint64_t stream_id) const {
+  return std::binary_search(ids_.begin(), ids_.end(), stream_id);
+}
 
 IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
                                   uint32_t shards) {
@@ -208,7 +242,12 @@ constexpr size_t kSortBatchFrom = 64;
 
 }  // namespace
 
-Status ShardIndex::Write(rocksdb::WriteBatch* batch) {
+Status ShardIndex::Write(rocksdb::WriteBatch* batch, const InsertHints* hints) {
+  // The memtable inserts run on this thread, inside db_->Write (the only writer).
+  t_hints = hints;
+  struct Reset {
+    ~Reset() { t_hints = nullptr; }
+  } reset;
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
   if (static_cast<size_t>(batch->Count()) >= kSortBatchFrom) {

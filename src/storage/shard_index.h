@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cairn/status.h"
 
@@ -28,6 +29,27 @@ struct IndexResources {
 // Builds the caches shared by every shard's index from the memory budget.
 IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
                                   uint32_t shards);
+
+// The streams of one index write whose metadata (S) and runs (E) get memtable insert hints:
+// those written a moment ago, whose previous entries are still next to where the new ones go.
+// Any other stream's keys are inserted without a hint, so that the memtable does not allocate
+// a splice (232 bytes of its arena) and a hint-map entry for a stream it will not see again.
+class InsertHints {
+ public:
+  void Clear() {
+    names_.clear();
+    ids_.clear();
+  }
+  void Add(std::string_view stream, uint64_t stream_id);
+  void Seal();  // before the write: sorts for lookups
+  bool HasName(std::string_view stream) const;
+  bool HasId(uint64_t stream_id) const;
+  bool empty() const { return ids_.empty(); }
+
+ private:
+  std::vector<uint64_t> names_;  // hashes of stream names
+  std::vector<uint64_t> ids_;
+};
 
 class ShardIndex {
  public:
@@ -56,7 +78,8 @@ class ShardIndex {
   // answer needs a disk read. Never blocks on I/O. A hint only (is it cached?): callers
   // take their answers from Get (see Shard::IndexGet).
   std::optional<Result<std::optional<std::string>>> GetIfCached(std::string_view key) const;
-  Status Write(rocksdb::WriteBatch* batch);
+  // `hints`: the streams whose keys get insert hints (none when null).
+  Status Write(rocksdb::WriteBatch* batch, const InsertHints* hints = nullptr);
   // Persists memtables so that recovery replays less log. wait=false returns at once.
   Status Flush(bool wait);
   uint64_t MemtableBytes() const;

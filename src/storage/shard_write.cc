@@ -15,6 +15,10 @@
 namespace cairn {
 namespace {
 
+// A stream appended to within this many events of the shard counts as just written (insert
+// hints, see InsertHints).
+constexpr uint64_t kHintWindow = 4096;
+
 Status CheckExpected(const std::string& stream, const StreamHead& h, const Expected& e) {
   if (h.deleted == DeletedState::kHard) return Status::Deleted("stream " + stream + " is deleted");
   const bool soft = h.deleted == DeletedState::kSoft;
@@ -136,6 +140,11 @@ void Shard::ProcessAppend(WriteOp& op) {
     if (c.events.empty()) continue;
     StreamHead& h = *heads[i];
     const bool created = !h.exists;
+    // Written a moment ago: its previous metadata and run are where the new ones go, and few
+    // keys can have been inserted next to them since, so an insert hint pays for itself.
+    if (!created && h.last_position != 0 && next_position_ - h.last_position <= kHintWindow) {
+      batch->hints.Add(c.stream, h.stream_id);
+    }
     if (created) {
       h.stream_id = next_stream_id_++;
       h.created_ms = ts;
@@ -156,6 +165,7 @@ void Shard::ProcessAppend(WriteOp& op) {
     }
     h.updated_ms = ts;
     h.deleted = DeletedState::kNone;
+    h.last_position = next_position_ - 1;
   }
   size_t off = b.Finish();
   batch->logical_size = batch->buf.size();
