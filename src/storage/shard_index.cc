@@ -101,14 +101,17 @@ bool InsertHints::HasId(uint64_t stream_id) const {
   return std::binary_search(ids_.begin(), ids_.end(), stream_id);
 }
 
+constexpr int kMemtablesPerFlush = 3;
+
 IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
                                   uint32_t shards) {
   IndexResources r;
   // Memtables are charged to the block cache, so the cache's capacity bounds both.
   r.block_cache = rocksdb::NewLRUCache(block_cache_bytes + memtable_bytes);
   r.write_buffers = std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, r.block_cache);
-  // Two memtables per shard (one being filled, one flushing) fit in the memtable share.
-  uint64_t per = memtable_bytes / (2 * (shards == 0 ? 1 : shards));
+  // A shard's share holds twice what one flush writes (being filled, flushing); a flush
+  // writes kMemtablesPerFlush memtables merged into one table file.
+  uint64_t per = memtable_bytes / (2 * (shards == 0 ? 1 : shards) * kMemtablesPerFlush);
   r.write_buffer_size = static_cast<size_t>(std::clamp<uint64_t>(per, 1u << 20, 64u << 20));
   return r;
 }
@@ -118,7 +121,12 @@ Result<std::unique_ptr<ShardIndex>> ShardIndex::Open(const std::string& path,
   rocksdb::Options o;
   o.create_if_missing = true;
   o.write_buffer_size = res.write_buffer_size;
-  o.max_write_buffer_number = 3;
+  // Random stream keys make every memtable insert a descent of the skip list, missing the
+  // CPU caches at most levels: several small memtables are cheaper to insert into than one
+  // large one. They are flushed together, merged into one L0 file of the size one large
+  // memtable would give, so compactions run no more often.
+  o.min_write_buffer_number_to_merge = kMemtablesPerFlush;
+  o.max_write_buffer_number = 2 * kMemtablesPerFlush + 1;
   o.write_buffer_manager = res.write_buffers;
   o.max_background_jobs = 2;
   o.level_compaction_dynamic_level_bytes = true;
