@@ -1,12 +1,15 @@
 #include "reactor/reactor.h"
 
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "base/assert.h"
 
 namespace cairn::reactor {
 
@@ -29,10 +32,20 @@ Reactor::~Reactor() {
 }
 
 Status Reactor::Init() {
+  // One thread submits and reaps (Run's): the kernel then runs completion work only when that
+  // thread asks for completions (DEFER_TASKRUN) instead of interrupting it for each one. The
+  // ring starts disabled so that Run's thread, not the one calling Init, becomes its issuer.
   io_uring_params params{};
-  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+                 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
   int rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
-  if (rc == -EINVAL) {  // an older kernel: no optional flags
+  disabled_ = rc == 0;
+  if (rc == -EINVAL) {  // an older kernel: the flags it knows, or none
+    params = {};
+    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+    rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
+  }
+  if (rc == -EINVAL) {
     params = {};
     rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
   }
@@ -109,6 +122,13 @@ uint64_t NowMs() {
 }  // namespace
 
 void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
+  if (disabled_) {
+    // io_uring_enable_rings is missing from some liburing builds: the system call itself.
+    long rc =
+        syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+    CAIRN_ASSERT_MSG(rc == 0, "io_uring_register(ENABLE_RINGS) failed");
+    disabled_ = false;
+  }
   uint64_t next_tick = NowMs() + tick_ms;
   while (!stopping()) {
     uint64_t now = NowMs();

@@ -66,6 +66,7 @@ class Reactor {
   uint32_t ring_entries_;
   io_uring ring_{};
   bool ring_ready_ = false;
+  bool disabled_ = false;  // created disabled: Run's thread enables it and becomes its issuer
   int event_fd_ = -1;
   uint64_t event_value_ = 0;
   Waker* waker_ = nullptr;
