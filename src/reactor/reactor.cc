@@ -35,19 +35,20 @@ Status Reactor::Init() {
   // One thread submits and reaps (Run's): the kernel then runs completion work only when that
   // thread asks for completions (DEFER_TASKRUN) instead of interrupting it for each one. The
   // ring starts disabled so that Run's thread, not the one calling Init, becomes its issuer.
-  io_uring_params params{};
-  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
-                 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
-  int rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
-  disabled_ = rc == 0;
-  if (rc == -EINVAL) {  // an older kernel: the flags it knows, or none
-    params = {};
-    params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  // Older kernels refuse flags they do not know (EINVAL): fewer flags, then none.
+  constexpr unsigned kFlagSets[] = {
+      IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+          IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
+      IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+      0,
+  };
+  int rc = -EINVAL;
+  for (unsigned flags : kFlagSets) {
+    io_uring_params params{};
+    params.flags = flags;
     rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
-  }
-  if (rc == -EINVAL) {
-    params = {};
-    rc = io_uring_queue_init_params(ring_entries_, &ring_, &params);
+    disabled_ = rc == 0 && (flags & IORING_SETUP_R_DISABLED) != 0;
+    if (rc != -EINVAL) break;
   }
   if (rc < 0) return Status::IoError(std::string("io_uring_queue_init: ") + strerror(-rc));
   ring_ready_ = true;

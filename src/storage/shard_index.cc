@@ -16,6 +16,9 @@
 namespace cairn {
 namespace {
 
+// Memtables merged into one L0 file per flush (see ShardIndex::Open).
+constexpr int kMemtablesPerFlush = 3;
+
 Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.ok()) return Status::Ok();
   if (s.IsCorruption()) return Status::Corruption(std::string(what) + ": " + s.ToString());
@@ -100,8 +103,6 @@ bool InsertHints::HasName(std::string_view stream) const {
 bool InsertHints::HasId(uint64_t stream_id) const {
   return std::binary_search(ids_.begin(), ids_.end(), stream_id);
 }
-
-constexpr int kMemtablesPerFlush = 3;
 
 IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
                                   uint32_t shards) {
