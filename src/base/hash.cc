@@ -166,36 +166,49 @@ CAIRN_AVX2 inline void Transpose8(__m256i r[8]) {
   }
 }
 
-CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
-  size_t blocks[8] = {};
+// Lane l's block j (zero-padded), its length, flags and whether the lane still has blocks:
+// what one pass of side-by-side compressions reads. `kLanes` lanes, of which `n` are used.
+template <size_t kLanes>
+struct LaneBlocks {
+  alignas(64) uint8_t block[kLanes][kBlockBytes];
+  alignas(64) uint32_t len[kLanes], flags[kLanes], live[kLanes];
+  size_t blocks[kLanes] = {};
   size_t most = 0;
-  for (size_t l = 0; l < n; ++l) {
-    blocks[l] = BlockCount(in[l].a.size() + in[l].b.size());
-    most = std::max(most, blocks[l]);
+
+  LaneBlocks(const HashInput* in, size_t n) {
+    for (size_t l = 0; l < n; ++l) {
+      blocks[l] = BlockCount(in[l].a.size() + in[l].b.size());
+      most = std::max(most, blocks[l]);
+    }
   }
-  __m256i cv[8];
-  for (int i = 0; i < 8; ++i) cv[i] = _mm256_set1_epi32(static_cast<int>(kIv[i]));
-  alignas(32) uint8_t lane[8][kBlockBytes];
-  alignas(32) uint32_t len[8], flags[8], live[8];
-  for (size_t j = 0; j < most; ++j) {
-    for (size_t l = 0; l < 8; ++l) {
+  void Load(const HashInput* in, size_t n, size_t j) {
+    for (size_t l = 0; l < kLanes; ++l) {
       if (l < n && j < blocks[l]) {
         size_t bytes = 0;
-        const uint8_t* p = BlockOf(in[l].a, in[l].b, j, &bytes, lane[l]);
-        if (p != lane[l]) std::memcpy(lane[l], p, kBlockBytes);
+        const uint8_t* p = BlockOf(in[l].a, in[l].b, j, &bytes, block[l]);
+        if (p != block[l]) std::memcpy(block[l], p, kBlockBytes);
         len[l] = static_cast<uint32_t>(bytes);
         flags[l] = BlockFlags(j, blocks[l]);
         live[l] = 0xFFFFFFFFu;
       } else {
-        std::memset(lane[l], 0, kBlockBytes);
+        std::memset(block[l], 0, kBlockBytes);
         len[l] = flags[l] = live[l] = 0;
       }
     }
+  }
+};
+
+CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
+  LaneBlocks<8> lb(in, n);
+  __m256i cv[8];
+  for (int i = 0; i < 8; ++i) cv[i] = _mm256_set1_epi32(static_cast<int>(kIv[i]));
+  for (size_t j = 0; j < lb.most; ++j) {
+    lb.Load(in, n, j);
     // Message words, word-major: m[w] holds word w of every lane's block (little-endian).
     __m256i m[16];
     for (int h = 0; h < 2; ++h) {
       for (int l = 0; l < 8; ++l) {
-        m[8 * h + l] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lane[l] + 32 * h));
+        m[8 * h + l] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.block[l] + 32 * h));
       }
       Transpose8(m + 8 * h);
     }
@@ -204,8 +217,8 @@ CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
     for (int i = 0; i < 4; ++i) v[8 + i] = _mm256_set1_epi32(static_cast<int>(kIv[i]));
     v[12] = _mm256_setzero_si256();  // chunk counter 0, low and high words
     v[13] = _mm256_setzero_si256();
-    v[14] = _mm256_load_si256(reinterpret_cast<const __m256i*>(len));
-    v[15] = _mm256_load_si256(reinterpret_cast<const __m256i*>(flags));
+    v[14] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.len));
+    v[15] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.flags));
     for (const auto& s : kSchedule) {
       G(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
       G(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
@@ -216,7 +229,7 @@ CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
       G(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
       G(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
     }
-    const __m256i keep = _mm256_load_si256(reinterpret_cast<const __m256i*>(live));
+    const __m256i keep = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.live));
     for (int i = 0; i < 8; ++i) {
       cv[i] = _mm256_blendv_epi8(cv[i], _mm256_xor_si256(v[i], v[i + 8]), keep);
     }
@@ -228,10 +241,85 @@ CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
   }
 }
 
+// The same with sixteen lanes in AVX-512 registers, which also rotate in one instruction.
+// Message words are gathered word-major straight from the lane blocks.
+#define CAIRN_AVX512 __attribute__((target("avx512f")))
+
+// The zero-masked forms: the unmasked ones start from an undefined register, which GCC 12
+// reports as maybe uninitialised.
+template <int kBits>
+CAIRN_AVX512 inline __m512i Ror16(__m512i x) {
+  return _mm512_maskz_ror_epi32(0xFFFF, x, kBits);
+}
+
+CAIRN_AVX512 inline void G16(__m512i* v, int a, int b, int c, int d, __m512i x, __m512i y) {
+  v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), x);
+  v[d] = Ror16<16>(_mm512_xor_si512(v[d], v[a]));
+  v[c] = _mm512_add_epi32(v[c], v[d]);
+  v[b] = Ror16<12>(_mm512_xor_si512(v[b], v[c]));
+  v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), y);
+  v[d] = Ror16<8>(_mm512_xor_si512(v[d], v[a]));
+  v[c] = _mm512_add_epi32(v[c], v[d]);
+  v[b] = Ror16<7>(_mm512_xor_si512(v[b], v[c]));
+}
+
+CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
+  LaneBlocks<16> lb(in, n);
+  // Word w of lane l's block is 32-bit word 16 l + w of lb.block.
+  const __m512i stride = _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176,
+                                           192, 208, 224, 240);
+  __m512i cv[8];
+  for (int i = 0; i < 8; ++i) cv[i] = _mm512_set1_epi32(static_cast<int>(kIv[i]));
+  for (size_t j = 0; j < lb.most; ++j) {
+    lb.Load(in, n, j);
+    __m512i m[16];
+    for (int w = 0; w < 16; ++w) {
+      m[w] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), 0xFFFF,
+                                         _mm512_add_epi32(stride, _mm512_set1_epi32(w)),
+                                         lb.block[0], 4);
+    }
+    __m512i v[16];
+    for (int i = 0; i < 8; ++i) v[i] = cv[i];
+    for (int i = 0; i < 4; ++i) v[8 + i] = _mm512_set1_epi32(static_cast<int>(kIv[i]));
+    v[12] = _mm512_setzero_si512();  // chunk counter 0, low and high words
+    v[13] = _mm512_setzero_si512();
+    v[14] = _mm512_load_si512(lb.len);
+    v[15] = _mm512_load_si512(lb.flags);
+    for (const auto& s : kSchedule) {
+      G16(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+      G16(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+      G16(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+      G16(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+      G16(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+      G16(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+      G16(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+      G16(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    const __mmask16 keep = _mm512_test_epi32_mask(_mm512_load_si512(lb.live),
+                                                  _mm512_load_si512(lb.live));
+    for (int i = 0; i < 8; ++i) {
+      cv[i] = _mm512_mask_blend_epi32(keep, cv[i], _mm512_xor_si512(v[i], v[i + 8]));
+    }
+  }
+  // Back to lane-major through memory: word w of lane l's hash is words[w][l].
+  alignas(64) uint32_t words[8][16];
+  for (int i = 0; i < 8; ++i) _mm512_store_si512(words[i], cv[i]);
+  for (size_t l = 0; l < n; ++l) {
+    for (int w = 0; w < 8; ++w) EncodeFixed32(reinterpret_cast<char*>(out[l].data()) + 4 * w,
+                                              words[w][l]);
+  }
+}
+
+#undef CAIRN_AVX512
 #undef CAIRN_AVX2
 
 bool HasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
   return has;
 }
 
@@ -240,12 +328,18 @@ bool HasAvx2() {
 void Blake3ConcatMany(const HashInput* in, size_t n, Hash256* out) {
   size_t i = 0;
   if (HasAvx2()) {
-    // Up to eight consecutive inputs of one chunk or less share a pass; a lone one (or one
-    // longer than a chunk) is hashed on its own.
+    // Up to sixteen (AVX-512) or eight consecutive inputs of one chunk or less share a pass;
+    // a lone one (or one longer than a chunk) is hashed on its own.
+    const size_t width = HasAvx512() ? 16 : 8;
     while (i < n) {
       size_t k = 0;
-      while (i + k < n && k < 8 && in[i + k].a.size() + in[i + k].b.size() <= kChunkBytes) ++k;
-      if (k >= 2) {
+      while (i + k < n && k < width && in[i + k].a.size() + in[i + k].b.size() <= kChunkBytes) {
+        ++k;
+      }
+      if (k > 8) {
+        Blake3Lanes16(in + i, k, out + i);
+        i += k;
+      } else if (k >= 2) {
         Blake3Lanes(in + i, k, out + i);
         i += k;
       } else {

@@ -37,10 +37,10 @@ struct HashInput {
   std::string_view a, b;  // hashed as a ‖ b
 };
 // out[i] = Blake3Concat(in[i].a, in[i].b) for i < n. Where the CPU has AVX2, up to eight
-// consecutive inputs of one chunk or less are hashed side by side, one per vector lane: one
-// 64-byte block compression is a chain of dependent steps (about 68 ns on the development
-// machine), and eight independent ones in one pass take about four times as long (about
-// 270 ns), half the time per input or less (bench/chain_bench).
+// consecutive inputs of one chunk or less are hashed side by side, one per vector lane, and
+// up to sixteen where it has AVX-512: one 64-byte block compression is a chain of dependent
+// steps (about 50-68 ns on the development machine); sixteen independent ones in one pass
+// take about 20 ns each (bench/chain_bench).
 void Blake3ConcatMany(const HashInput* in, size_t n, Hash256* out);
 std::string HashToHex(const Hash256& h);
 // Lowercase hex, two digits a byte.
