@@ -100,6 +100,18 @@ Hash256 Blake3Concat(std::string_view a, std::string_view b) {
   return out;
 }
 
+Hash256 Blake3Pair(const Hash256& a, const Hash256& b) {
+  alignas(16) uint8_t block[kBlockBytes];
+  std::memcpy(block, a.data(), 32);
+  std::memcpy(block + 32, b.data(), 32);
+  uint32_t cv[8];
+  std::memcpy(cv, kIv, sizeof(cv));
+  blake3_compress_in_place(cv, block, kBlockBytes, 0, kChunkStart | kChunkEnd | kRoot);
+  Hash256 out;
+  for (int w = 0; w < 8; ++w) EncodeFixed32(reinterpret_cast<char*>(out.data()) + 4 * w, cv[w]);
+  return out;
+}
+
 namespace {
 
 // Eight single-chunk inputs at once, one per 32-bit lane of AVX2 registers: the same

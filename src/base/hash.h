@@ -32,6 +32,8 @@ Hash256 Blake3(std::string_view data);
 // chain's headers and most payloads, are compressed block by block straight from the input:
 // no hasher state to initialise, buffer and finalise.
 Hash256 Blake3Concat(std::string_view a, std::string_view b);
+// BLAKE3 of a ‖ b for two hashes: one 64-byte block, one compression.
+Hash256 Blake3Pair(const Hash256& a, const Hash256& b);
 
 struct HashInput {
   std::string_view a, b;  // hashed as a ‖ b

@@ -164,6 +164,7 @@ class SegmentInspector {
     e_->Uint("segment_id", h.segment_id);
     e_->Uint("first_position", h.first_position);
     e_->Hash("prev_hash", h.prev_hash, /*full=*/true);
+    e_->Uint("format_version", h.version);
     e_->Str("file", r_->path());
     e_->Close();
     uint64_t offset = format::kSegmentHeaderSize;
@@ -301,7 +302,7 @@ class SegmentInspector {
     // The chain is checked from the segment's prev_hash (or the event before the first one
     // printed) until its first break, which is marked.
     if (head_ && !first_break_) {
-      const bool ok = EntryChainOk(c, ev, *head_);
+      const bool ok = EntryChainOk(r_->header().version, c, ev, *head_);
       e_->Str("chain", ok ? "ok" : "MISMATCH");
       if (!ok) {
         first_break_ = ev.position;

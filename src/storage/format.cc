@@ -11,7 +11,7 @@ namespace cairn::format {
 void EncodeSegmentHeader(const SegmentHeader& h, char* out) {
   std::memset(out, 0, kSegmentHeaderSize);
   EncodeFixed64(out, kSegmentMagic);
-  EncodeFixed32(out + 8, kFormatVersion);
+  EncodeFixed32(out + 8, h.version);
   EncodeFixed32(out + 12, h.shard);
   EncodeFixed64(out + 16, h.segment_id);
   EncodeFixed64(out + 24, h.first_position);
@@ -26,11 +26,11 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view in) {
   if (DecodeFixed32(p + 64) != crc32c::Value(p, 64)) {
     return Status::Corruption("segment header checksum mismatch");
   }
-  if (DecodeFixed32(p + 8) != kFormatVersion) {
-    return Status::Corruption("unsupported segment format version " +
-                              std::to_string(DecodeFixed32(p + 8)));
-  }
   SegmentHeader h;
+  h.version = DecodeFixed32(p + 8);
+  if (h.version < kOldestFormatVersion || h.version > kFormatVersion) {
+    return Status::Corruption("unsupported segment format version " + std::to_string(h.version));
+  }
   h.shard = DecodeFixed32(p + 12);
   h.segment_id = DecodeFixed64(p + 16);
   h.first_position = DecodeFixed64(p + 24);

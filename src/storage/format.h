@@ -16,11 +16,16 @@ inline constexpr uint64_t kRecordAlign = 8;   // every record starts 8-aligned
 
 // Segment header, at offset 0 of every segment file.
 inline constexpr uint64_t kSegmentMagic = 0x31474553'4E524941ull;  // "AIRNSEG1"
-inline constexpr uint32_t kFormatVersion = 1;
+// The version new segments are written with; version 1 segments are still read. The two
+// differ only in the hash chain's definition (docs/internals/chain.md): a segment's version
+// is the chain version of its events.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint32_t kSegmentHeaderSize = 72;
 static_assert(kSegmentHeaderSize % kRecordAlign == 0);
 
 struct SegmentHeader {
+  uint32_t version = kFormatVersion;
   uint32_t shard = 0;
   uint64_t segment_id = 0;
   uint64_t first_position = 0;  // position the first event of this segment gets

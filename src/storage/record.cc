@@ -62,24 +62,13 @@ void EventsRecordBuilder::BeginClause(std::string_view stream, uint64_t stream_i
   Put<uint8_t>(buf_, created ? 1 : 0);
 }
 
-size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position, uint64_t version,
-                                     const Uuid& id, std::string_view type, std::string_view data,
+size_t EventsRecordBuilder::AddEvent(uint64_t position, uint64_t version, const Uuid& id,
+                                     std::string_view type, std::string_view data,
                                      std::string_view metadata, const Hash256& payload,
-                                     Hash256* chain, const EventSeal* seal) {
+                                     const Hash256& chain_hash, const EventSeal* seal) {
   size_t at = buf_->size();
   size_t len = EntrySize(type.size(), data.size(), metadata.size(), seal != nullptr);
   char* e = buf_->Extend(len);
-  // The payload hash covers the bytes stored: the ciphertext of an encrypted event, so the
-  // chain still verifies once its key is destroyed.
-  ChainFields f{position,
-                version,
-                timestamp_ms_,
-                &id,
-                stream,
-                type,
-                static_cast<uint32_t>(data.size()),
-                static_cast<uint32_t>(metadata.size())};
-  *chain = ChainNext(*chain, f, payload);
   char* p = e + 8;
   EncodeFixed64(p, position);
   EncodeFixed64(p + 8, version);
@@ -91,7 +80,7 @@ size_t EventsRecordBuilder::AddEvent(std::string_view stream, uint64_t position,
   EncodeFixed32(p + 42, static_cast<uint32_t>(data.size()));
   EncodeFixed32(p + 46, static_cast<uint32_t>(metadata.size()));
   std::memcpy(p + 50, payload.data(), 32);
-  std::memcpy(p + 82, chain->data(), 32);
+  std::memcpy(p + 82, chain_hash.data(), 32);
   p += 114;
   if (seal != nullptr) {
     EncodeFixed32(p, seal->key_id);
@@ -396,25 +385,38 @@ ChainFields FieldsOf(const ClauseView& c, const EntryView& e) {
 
 }  // namespace
 
-bool EntryChainOk(const ClauseView& c, const EntryView& e, const Hash256& prev) {
+bool EntryChainOk(uint32_t chain, const ClauseView& c, const EntryView& e, const Hash256& prev) {
   return PayloadHash(e.data, e.metadata) == e.payload_hash &&
-         ChainNext(prev, FieldsOf(c, e), e.payload_hash) == e.chain_hash;
+         ChainStep(chain, prev, FieldsOf(c, e), e.payload_hash) == e.chain_hash;
 }
 
-Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position) {
-  // A clause's payload hashes are independent of each other: computed in one pass (side by
-  // side where the CPU allows), then checked with the chain, event by event.
-  std::vector<HashInput> payloads;
-  std::vector<Hash256> hashes;
+Status CheckRecordChain(uint32_t chain, const EventsRecordView& r, Hash256* head,
+                        uint64_t* bad_position) {
+  // A clause's payload hashes are independent of each other, and so are its version 2 leaves:
+  // computed side by side where the CPU allows, then compared event by event.
+  thread_local std::vector<HashInput> payloads;
+  thread_local std::vector<Hash256> hashes, stored, chained;
+  thread_local std::vector<ChainFields> fields;
   for (const ClauseView& c : r.clauses) {
+    const size_t n = c.entries.size();
     payloads.clear();
-    for (const EntryView& e : c.entries) payloads.push_back({e.data, e.metadata});
-    hashes.resize(payloads.size());
-    PayloadHashes(payloads.data(), payloads.size(), hashes.data());
-    for (size_t k = 0; k < c.entries.size(); ++k) {
+    fields.clear();
+    stored.clear();
+    for (const EntryView& e : c.entries) {
+      payloads.push_back({e.data, e.metadata});
+      fields.push_back(FieldsOf(c, e));
+      stored.push_back(e.payload_hash);
+    }
+    hashes.resize(n);
+    chained.resize(n);
+    PayloadHashes(payloads.data(), n, hashes.data());
+    // The chain runs over the stored payload hashes, so a bad payload is reported at its own
+    // event and not as a broken chain after it.
+    Hash256 h = *head;
+    ChainRun(chain, fields.data(), stored.data(), n, &h, chained.data());
+    for (size_t k = 0; k < n; ++k) {
       const EntryView& e = c.entries[k];
-      if (hashes[k] != e.payload_hash ||
-          ChainNext(*head, FieldsOf(c, e), e.payload_hash) != e.chain_hash) {
+      if (hashes[k] != e.payload_hash || chained[k] != e.chain_hash) {
         if (bad_position != nullptr) *bad_position = e.position;
         return Status::Corruption("hash chain broken at position " + std::to_string(e.position));
       }

@@ -72,13 +72,13 @@ class EventsRecordBuilder {
   void BeginClause(std::string_view stream, uint64_t stream_id, uint64_t first_version,
                    uint64_t first_readable, uint64_t created_ms, uint32_t event_count,
                    bool created);
-  // Appends one event entry and advances `chain` from h[n-1] to h[n]. Returns the
-  // entry's offset in the buffer. `payload_hash` is PayloadHash(data, metadata), computed by
-  // the caller (PayloadHashes does a whole clause's at once).
-  // `seal`: the event is encrypted (data and metadata hold the ciphertext).
-  size_t AddEvent(std::string_view stream, uint64_t position, uint64_t version, const Uuid& id,
-                  std::string_view type, std::string_view data, std::string_view metadata,
-                  const Hash256& payload_hash, Hash256* chain, const EventSeal* seal = nullptr);
+  // Appends one event entry; returns the entry's offset in the buffer. `payload_hash` is
+  // PayloadHash(data, metadata) and `chain_hash` the event's h[n] under the segment's chain
+  // version, both computed by the caller (PayloadHashes and ChainRun do a whole clause's at
+  // once). `seal`: the event is encrypted (data and metadata hold the ciphertext).
+  size_t AddEvent(uint64_t position, uint64_t version, const Uuid& id, std::string_view type,
+                  std::string_view data, std::string_view metadata, const Hash256& payload_hash,
+                  const Hash256& chain_hash, const EventSeal* seal = nullptr);
   // Fills in length and CRC; returns the record's offset in the buffer.
   size_t Finish();
   // Byte size of a record before padding; used to check limits before building.
@@ -138,11 +138,15 @@ Result<EventsRecordView> DecodeEventsRecord(std::string_view record,
 Result<EventsRecordView> DecodeEventsRecordClauses(std::string_view record);
 Result<StreamStateView> DecodeStreamStateRecord(std::string_view record);
 // Whether one event's stored payload hash and chain hash match its bytes, given the chain
-// hash h[n-1] of the event before it.
-bool EntryChainOk(const ClauseView& clause, const EntryView& e, const Hash256& prev);
-// Recomputes every event's payload hash and chain hash from *head (h[n-1]) and compares
-// them with the stored ones; advances *head. On a mismatch, *bad_position is the event.
-Status CheckRecordChain(const EventsRecordView& r, Hash256* head, uint64_t* bad_position);
+// hash h[n-1] of the event before it, under chain version `chain` (the segment's format
+// version: kChainV1 or kChainV2).
+bool EntryChainOk(uint32_t chain, const ClauseView& clause, const EntryView& e,
+                  const Hash256& prev);
+// Recomputes every event's payload hash and chain hash from *head (h[n-1]) under chain
+// version `chain` and compares them with the stored ones; advances *head. On a mismatch,
+// *bad_position is the first bad event.
+Status CheckRecordChain(uint32_t chain, const EventsRecordView& r, Hash256* head,
+                        uint64_t* bad_position);
 // Decodes one entry at the start of `in`; checks its own CRC.
 Result<EntryView> DecodeEntry(std::string_view in);
 

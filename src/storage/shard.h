@@ -30,6 +30,7 @@
 #include "cairn/options.h"
 #include "io/env.h"
 #include "storage/blocking_pool.h"
+#include "storage/chain.h"
 #include "storage/head_cache.h"
 #include "storage/index_keys.h"
 #include "storage/mpsc_queue.h"
@@ -194,10 +195,16 @@ class Shard {
   // Random bits of generated event ids (UUIDv7), seeded once from the environment's source:
   // the shard thread's own, so that ids never take a lock shared with other shards.
   SeededRandom id_random_;
-  // Scratch of ProcessAppend: one clause's payloads and their hashes, computed in one pass.
+  // Scratch of ProcessAppend: one clause's payloads, event ids, chain inputs and hashes.
   std::vector<HashInput> payload_inputs_;
+  std::vector<Uuid> event_ids_;
+  std::vector<ChainFields> chain_fields_;
   std::vector<Hash256> payload_hashes_;
+  std::vector<Hash256> chain_hashes_;
   uint64_t segment_id_ = 0;  // segment being written
+  // Its format version, which is the chain version of the events written to it: a segment
+  // written by an older version keeps its chain until the next segment starts.
+  uint32_t segment_version_ = format::kFormatVersion;
   int segment_fd_ = -1;
   uint64_t segment_end_ = 0;    // offset after the last record (tentative)
   AlignedBuffer segment_tail_;  // bytes of the partial block ending at segment_end_, when no

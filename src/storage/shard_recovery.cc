@@ -111,6 +111,7 @@ Status Shard::Recover() {
     const std::string path = segments_->PathOf(seg);
     CAIRN_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(fs, path));
     const format::SegmentHeader& sh = reader->header();
+    const uint32_t chain_version = sh.version;  // the reader may be closed before the end
     if (sh.segment_id != seg || sh.shard != id_) {
       return Status::Corruption(path + ": header names shard " + std::to_string(sh.shard) +
                                 " segment " + std::to_string(sh.segment_id));
@@ -187,7 +188,7 @@ Status Shard::Recover() {
                                     std::to_string(next_position_));
         }
         uint64_t bad = 0;
-        Status chain = CheckRecordChain(*view, &chain_head_, &bad);
+        Status chain = CheckRecordChain(chain_version, *view, &chain_head_, &bad);
         if (!chain.ok()) {
           return Status::Corruption(chain.message() + " (record at " + Where(path, offset) + ")");
         }
@@ -243,6 +244,7 @@ Status Shard::Recover() {
     }
     if (i + 1 == ids.size()) {
       segment_id_ = seg;
+      segment_version_ = chain_version;
       segment_end_ = offset;
     }
   }

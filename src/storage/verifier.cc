@@ -57,8 +57,8 @@ struct Damage {
 
 // The first damaged event of a record whose CRC failed: an entry whose own CRC fails, or
 // the first event whose chain hash no longer matches (damage in a clause header).
-Damage LocateDamage(const SegmentReader::Item& item, const Walk& w, uint64_t record_offset,
-                    uint64_t next_position) {
+Damage LocateDamage(uint32_t chain, const SegmentReader::Item& item, const Walk& w,
+                    uint64_t record_offset, uint64_t next_position) {
   Damage d{next_position, record_offset};
   if (item.bytes.empty() || item.header.type != format::RecordType::kEvents) return d;
   uint64_t failed = next_position;
@@ -67,7 +67,7 @@ Damage LocateDamage(const SegmentReader::Item& item, const Walk& w, uint64_t rec
   if (!view.ok()) return {std::max(failed, next_position), record_offset + failed_offset};
   Hash256 head = w.head;
   uint64_t bad = next_position;
-  (void)CheckRecordChain(*view, &head, &bad);
+  (void)CheckRecordChain(chain, *view, &head, &bad);
   return {bad, record_offset + EntryOffset(*view, bad)};
 }
 
@@ -81,7 +81,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       if (later || (!last && item.kind == SegmentReader::Item::Kind::kBad)) {
         std::string what =
             item.kind == SegmentReader::Item::Kind::kBad ? item.error : "zeroed bytes";
-        Damage d = LocateDamage(item, *w, offset, *next_position);
+        Damage d = LocateDamage(r->header().version, item, *w, offset, *next_position);
         w->Bad(d.position, d.offset, what + " at " + Where(r->path(), offset));
         return Status::Ok();
       }
@@ -106,7 +106,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       uint64_t last_pos = view->header.first_position + view->header.event_count - 1;
       Hash256 head = w->head;
       uint64_t bad = 0;
-      Status chain = CheckRecordChain(*view, &head, &bad);
+      Status chain = CheckRecordChain(r->header().version, *view, &head, &bad);
       if (!chain.ok()) {
         w->Bad(bad, offset + EntryOffset(*view, bad),
                chain.message() + " (record at " + Where(r->path(), offset) + ")");

@@ -78,6 +78,18 @@ TEST(Blake3, ManyEqualsOneByOne) {
   }
 }
 
+TEST(Blake3, PairIsTheHashOfBothHashes) {
+  for (int i = 0; i < 20; ++i) {
+    Hash256 a = Blake3(std::to_string(i)), b = Blake3("x" + std::to_string(i * 3));
+    std::string both(reinterpret_cast<const char*>(a.data()), 32);
+    both.append(reinterpret_cast<const char*>(b.data()), 32);
+    ASSERT_EQ(Blake3Pair(a, b), Blake3(both));
+    Blake3Hasher h;
+    h.Update(both);
+    ASSERT_EQ(Blake3Pair(a, b), h.Finalize());
+  }
+}
+
 TEST(Blake3, FinalizeDoesNotConsumeTheState) {
   Blake3Hasher h;
   h.Update("ab");

@@ -11,6 +11,7 @@
 #include "base/assert.h"
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "storage/chain.h"
 #include "storage/format.h"
 #include "storage/record.h"
 
@@ -53,7 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CAIRN_ASSERT(events == r->header.event_count);
       Hash256 head{};
       uint64_t bad = 0;
-      (void)CheckRecordChain(*r, &head, &bad);
+      (void)CheckRecordChain(kChainV1, *r, &head, &bad);
+      head = Hash256{};
+      (void)CheckRecordChain(kChainV2, *r, &head, &bad);
       break;
     }
     case format::RecordType::kStreamState:

@@ -215,10 +215,15 @@ TEST(EntryFormat, SealedAndPlainEntriesRoundTripAndChainOverStoredBytes) {
   seal.tag[5] = 9;
   EventsRecordBuilder b(&buf, 1, 1'800'000'000'000, "", Fingerprint{}, false, 1);
   b.BeginClause("acme/a/1", 1, 1, 1, 111, 2, true);
-  b.AddEvent("acme/a/1", 1, 1, Uuid{}, "Plain", "data-1", "meta-1", PayloadHash("data-1", "meta-1"),
-             &chain);
-  b.AddEvent("acme/a/1", 2, 2, Uuid{}, "Sealed", "cipher", "ct", PayloadHash("cipher", "ct"),
-             &chain, &seal);
+  const Uuid id{};
+  const Hash256 p1 = PayloadHash("data-1", "meta-1");
+  chain = ChainStep(kChainV2, chain, ChainFields{1, 1, 1'800'000'000'000, &id, "acme/a/1", "Plain", 6, 6},
+                    p1);
+  b.AddEvent(1, 1, id, "Plain", "data-1", "meta-1", p1, chain);
+  const Hash256 p2 = PayloadHash("cipher", "ct");
+  chain = ChainStep(kChainV2, chain, ChainFields{2, 2, 1'800'000'000'000, &id, "acme/a/1", "Sealed", 6, 2},
+                    p2);
+  b.AddEvent(2, 2, id, "Sealed", "cipher", "ct", p2, chain, &seal);
   b.Finish();
   auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
   ASSERT_TRUE(h.ok());
@@ -240,7 +245,7 @@ TEST(EntryFormat, SealedAndPlainEntriesRoundTripAndChainOverStoredBytes) {
   EXPECT_EQ(entries[1].metadata, "ct");
   EXPECT_EQ(entries[1].length, format::kEntryFixedSize + format::kEntrySealSize + 6 + 6 + 2);
   Hash256 head{};
-  EXPECT_TRUE(CheckRecordChain(*v, &head, nullptr).ok());
+  EXPECT_TRUE(CheckRecordChain(kChainV2, *v, &head, nullptr).ok());
   EXPECT_EQ(head, chain);
 }
 

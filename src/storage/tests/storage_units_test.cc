@@ -26,18 +26,37 @@ Uuid IdOf(uint8_t b) {
   return u;
 }
 
+constexpr uint64_t kTime = 1'800'000'000'000;
+
+// Adds one event at kTime with its hashes under chain version `chain_version`; advances *chain.
+void AddChained(EventsRecordBuilder* b, uint32_t chain_version, std::string_view stream,
+                uint64_t position, uint64_t version, const Uuid& id, std::string_view type,
+                std::string_view data, std::string_view metadata, Hash256* chain) {
+  const Hash256 payload = PayloadHash(data, metadata);
+  const ChainFields f{position,
+                      version,
+                      kTime,
+                      &id,
+                      stream,
+                      type,
+                      static_cast<uint32_t>(data.size()),
+                      static_cast<uint32_t>(metadata.size())};
+  *chain = ChainStep(chain_version, *chain, f, payload);
+  b->AddEvent(position, version, id, type, data, metadata, payload, *chain);
+}
+
 // Builds one events record with two clauses (2 + 1 events) at position 10.
-std::string BuildRecord(Hash256* chain) {
+std::string BuildRecord(Hash256* chain, uint32_t chain_version = kChainV2) {
   AlignedBuffer buf;
   Fingerprint fp{};
   fp[0] = 7;
-  EventsRecordBuilder b(&buf, 10, 1'800'000'000'000, std::string("acme\0key", 8), fp, true, 2);
+  EventsRecordBuilder b(&buf, 10, kTime, std::string("acme\0key", 8), fp, true, 2);
   b.BeginClause("acme/a/1", 3, 5, 1, 111, 2, false);
-  b.AddEvent("acme/a/1", 10, 5, IdOf(1), "T1", "data-1", "", PayloadHash("data-1", ""), chain);
-  b.AddEvent("acme/a/1", 11, 6, IdOf(2), "T2", std::string("d\0ta", 4), "meta",
-             PayloadHash(std::string("d\0ta", 4), "meta"), chain);
+  AddChained(&b, chain_version, "acme/a/1", 10, 5, IdOf(1), "T1", "data-1", "", chain);
+  AddChained(&b, chain_version, "acme/a/1", 11, 6, IdOf(2), "T2", std::string_view("d\0ta", 4),
+             "meta", chain);
   b.BeginClause("acme/b/2", 4, 1, 1, 222, 1, true);
-  b.AddEvent("acme/b/2", 12, 1, IdOf(3), "T1", "", "", PayloadHash("", ""), chain);
+  AddChained(&b, chain_version, "acme/b/2", 12, 1, IdOf(3), "T1", "", "", chain);
   size_t start = b.Finish();
   EXPECT_EQ(start, 0u);
   EXPECT_EQ(buf.size() % format::kRecordAlign, 0u);
@@ -179,45 +198,124 @@ TEST(Record, StreamStateRoundTrip) {
 }
 
 TEST(Chain, DependsOnEveryFieldAndOnThePast) {
-  Uuid id = IdOf(9);
-  ChainFields f{1, 1, 1000, &id, "acme/a/1", "T", 4, 0};
-  const Hash256 payload = PayloadHash("data", "");
-  const Hash256 zero{};
-  const Hash256 h1 = ChainNext(zero, f, payload);
-  EXPECT_EQ(h1, ChainNext(zero, f, payload));  // deterministic
-  Hash256 other_prev{};
-  other_prev[0] = 1;
-  EXPECT_NE(h1, ChainNext(other_prev, f, payload));
-  EXPECT_NE(h1, ChainNext(zero, f, PayloadHash("dat4", "")));
-  ChainFields g = f;
-  g.version = 2;
-  EXPECT_NE(h1, ChainNext(zero, g, payload));
-  g = f;
-  g.stream = "acme/a/2";
-  EXPECT_NE(h1, ChainNext(zero, g, payload));
-  // Data and metadata are hashed as one payload, but their lengths are in the header, so
-  // moving bytes from data to metadata changes the chain.
-  ChainFields split = f;
-  split.data_len = 2;
-  split.meta_len = 2;
-  EXPECT_EQ(PayloadHash("da", "ta"), payload);
-  EXPECT_NE(ChainNext(zero, split, PayloadHash("da", "ta")), h1);
+  for (uint32_t version : {kChainV1, kChainV2}) {
+    SCOPED_TRACE("chain version " + std::to_string(version));
+    Uuid id = IdOf(9);
+    ChainFields f{1, 1, 1000, &id, "acme/a/1", "T", 4, 0};
+    const Hash256 payload = PayloadHash("data", "");
+    const Hash256 zero{};
+    const Hash256 h1 = ChainStep(version, zero, f, payload);
+    EXPECT_EQ(h1, ChainStep(version, zero, f, payload));  // deterministic
+    Hash256 other_prev{};
+    other_prev[0] = 1;
+    EXPECT_NE(h1, ChainStep(version, other_prev, f, payload));
+    EXPECT_NE(h1, ChainStep(version, zero, f, PayloadHash("dat4", "")));
+    ChainFields g = f;
+    g.version = 2;
+    EXPECT_NE(h1, ChainStep(version, zero, g, payload));
+    g = f;
+    g.stream = "acme/a/2";
+    EXPECT_NE(h1, ChainStep(version, zero, g, payload));
+    // Data and metadata are hashed as one payload, but their lengths are in the header, so
+    // moving bytes from data to metadata changes the chain.
+    ChainFields split = f;
+    split.data_len = 2;
+    split.meta_len = 2;
+    EXPECT_EQ(PayloadHash("da", "ta"), payload);
+    EXPECT_NE(ChainStep(version, zero, split, PayloadHash("da", "ta")), h1);
+  }
+}
+
+// The two definitions, from bytes laid out here independently of chain.cc.
+TEST(Chain, VersionsHashWhatTheFormatSays) {
+  Uuid id = IdOf(0xA5);
+  const ChainFields f{0x0102030405060708, 7, 1'800'000'000'123, &id, "acme/order/42", "Placed",
+                      17, 3};
+  const Hash256 payload = PayloadHash("{\"hello\":\"world\"}", "m=1");
+  Hash256 prev{};
+  for (size_t i = 0; i < prev.size(); ++i) prev[i] = static_cast<uint8_t>(i * 7);
+  std::string header;
+  auto u64 = [&header](uint64_t v) {
+    for (int i = 0; i < 8; ++i) header.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  auto u16 = [&header](uint16_t v) {
+    header.push_back(static_cast<char>(v & 0xFF));
+    header.push_back(static_cast<char>(v >> 8));
+  };
+  u64(f.position);
+  u64(f.version);
+  u64(f.timestamp_ms);
+  header.append(reinterpret_cast<const char*>(id.bytes.data()), 16);
+  u16(13);
+  header += "acme/order/42";
+  u16(6);
+  header += "Placed";
+  header += std::string("\x11\0\0\0\x03\0\0\0", 8);  // data_len 17, meta_len 3
+  const std::string p(reinterpret_cast<const char*>(payload.data()), 32);
+  const std::string pv(reinterpret_cast<const char*>(prev.data()), 32);
+  EXPECT_EQ(ChainStep(kChainV1, prev, f, payload), Blake3(pv + header + p));
+  const Hash256 leaf = Blake3(header + p);
+  EXPECT_EQ(ChainStep(kChainV2, prev, f, payload),
+            Blake3(pv + std::string(reinterpret_cast<const char*>(leaf.data()), 32)));
+  EXPECT_NE(ChainStep(kChainV1, prev, f, payload), ChainStep(kChainV2, prev, f, payload));
+}
+
+// ChainRun (leaves side by side) gives what one ChainStep after another gives, for runs of
+// every length to 40 with streams and types of different lengths (leaves of one to seven
+// blocks: passes of sixteen and eight lanes, remainders, lanes that finish early).
+TEST(Chain, RunEqualsStepByStep) {
+  std::vector<Uuid> ids;
+  std::vector<std::string> streams, types;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(IdOf(static_cast<uint8_t>(i)));
+    streams.push_back("acme/s/" + std::string(static_cast<size_t>(i * 37 % 250), 'x'));
+    types.push_back("T" + std::string(static_cast<size_t>(i * 13 % 120), 'y'));
+  }
+  for (uint32_t version : {kChainV1, kChainV2}) {
+    for (size_t n = 1; n <= 40; ++n) {
+      std::vector<ChainFields> f;
+      std::vector<Hash256> payloads;
+      for (size_t i = 0; i < n; ++i) {
+        f.push_back(ChainFields{100 + i, 1 + i, 5000, &ids[i], streams[i], types[i],
+                                static_cast<uint32_t>(i), 0});
+        payloads.push_back(PayloadHash(std::string(i, 'p'), ""));
+      }
+      Hash256 head{};
+      head[3] = static_cast<uint8_t>(n);
+      Hash256 step = head;
+      std::vector<Hash256> out(n);
+      ChainRun(version, f.data(), payloads.data(), n, &head, out.data());
+      for (size_t i = 0; i < n; ++i) {
+        step = ChainStep(version, step, f[i], payloads[i]);
+        ASSERT_EQ(out[i], step) << "version " << version << " run " << n << " event " << i;
+      }
+      EXPECT_EQ(head, step);
+    }
+  }
 }
 
 TEST(Chain, RecordChainCheckFindsTheBadEvent) {
-  Hash256 chain{};
-  std::string rec = BuildRecord(&chain);
-  auto v = DecodeEventsRecord(rec);
-  ASSERT_TRUE(v.ok());
-  Hash256 head{};
-  uint64_t bad = 0;
-  ASSERT_TRUE(CheckRecordChain(*v, &head, &bad).ok());
-  EXPECT_EQ(head, chain);
-  // Starting from the wrong head fails at the first event.
-  Hash256 wrong{};
-  wrong[5] = 1;
-  EXPECT_FALSE(CheckRecordChain(*v, &wrong, &bad).ok());
-  EXPECT_EQ(bad, 10u);
+  for (uint32_t version : {kChainV1, kChainV2}) {
+    SCOPED_TRACE("chain version " + std::to_string(version));
+    Hash256 chain{};
+    std::string rec = BuildRecord(&chain, version);
+    auto v = DecodeEventsRecord(rec);
+    ASSERT_TRUE(v.ok());
+    Hash256 head{};
+    uint64_t bad = 0;
+    ASSERT_TRUE(CheckRecordChain(version, *v, &head, &bad).ok());
+    EXPECT_EQ(head, chain);
+    // Starting from the wrong head fails at the first event.
+    Hash256 wrong{};
+    wrong[5] = 1;
+    EXPECT_FALSE(CheckRecordChain(version, *v, &wrong, &bad).ok());
+    EXPECT_EQ(bad, 10u);
+    // Checked under the other version's definition, the first event does not match.
+    head = Hash256{};
+    bad = 0;
+    EXPECT_FALSE(CheckRecordChain(kChainV1 + kChainV2 - version, *v, &head, &bad).ok());
+    EXPECT_EQ(bad, 10u);
+  }
 }
 
 TEST(InsertHints, NamesTheStreamsAddedUntilCleared) {
