@@ -84,8 +84,8 @@ void BM_ChainRun100(benchmark::State& state) {
   std::vector<Uuid> ids(100);
   std::vector<ChainFields> f;
   for (uint64_t i = 0; i < 100; ++i) {
-    f.push_back(ChainFields{1 + i, 1 + i, 1'800'000'000'000, &ids[i], "bench/s/12345", "Hello",
-                            17, 0});
+    f.push_back(
+        ChainFields{1 + i, 1 + i, 1'800'000'000'000, &ids[i], "bench/s/12345", "Hello", 17, 0});
   }
   const std::vector<Hash256> payloads(100, PayloadHash("{\"hello\":\"world\"}", ""));
   std::vector<Hash256> out(100);

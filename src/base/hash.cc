@@ -278,8 +278,8 @@ CAIRN_AVX512 inline void G16(__m512i* v, int a, int b, int c, int d, __m512i x, 
 CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
   LaneBlocks<16> lb(in, n);
   // Word w of lane l's block is 32-bit word 16 l + w of lb.block.
-  const __m512i stride = _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176,
-                                           192, 208, 224, 240);
+  const __m512i stride =
+      _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240);
   __m512i cv[8];
   for (int i = 0; i < 8; ++i) cv[i] = _mm512_set1_epi32(static_cast<int>(kIv[i]));
   for (size_t j = 0; j < lb.most; ++j) {
@@ -307,8 +307,8 @@ CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
       G16(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
       G16(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
     }
-    const __mmask16 keep = _mm512_test_epi32_mask(_mm512_load_si512(lb.live),
-                                                  _mm512_load_si512(lb.live));
+    const __mmask16 keep =
+        _mm512_test_epi32_mask(_mm512_load_si512(lb.live), _mm512_load_si512(lb.live));
     for (int i = 0; i < 8; ++i) {
       cv[i] = _mm512_mask_blend_epi32(keep, cv[i], _mm512_xor_si512(v[i], v[i + 8]));
     }
@@ -317,8 +317,9 @@ CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
   alignas(64) uint32_t words[8][16];
   for (int i = 0; i < 8; ++i) _mm512_store_si512(words[i], cv[i]);
   for (size_t l = 0; l < n; ++l) {
-    for (int w = 0; w < 8; ++w) EncodeFixed32(reinterpret_cast<char*>(out[l].data()) + 4 * w,
-                                              words[w][l]);
+    for (int w = 0; w < 8; ++w) {
+      EncodeFixed32(reinterpret_cast<char*>(out[l].data()) + 4 * w, words[w][l]);
+    }
   }
 }
 

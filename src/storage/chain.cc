@@ -74,7 +74,9 @@ void ChainRun(uint32_t version, const ChainFields* f, const Hash256* payload_has
               Hash256* head, Hash256* out) {
   CAIRN_ASSERT(version == kChainV1 || version == kChainV2);
   if (version == kChainV1 || n == 1) {
-    for (size_t i = 0; i < n; ++i) out[i] = *head = ChainStep(version, *head, f[i], payload_hashes[i]);
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = *head = ChainStep(version, *head, f[i], payload_hashes[i]);
+    }
     return;
   }
   // The leaves do not depend on each other: encoded side by side, hashed in one pass, then

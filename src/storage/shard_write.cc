@@ -165,9 +165,8 @@ void Shard::ProcessAppend(WriteOp& op) {
     }
     for (size_t k = 0; k < n; ++k) {
       const ProposedEvent& e = c.events[k];
-      chain_fields_.push_back(ChainFields{next_position_ + k, h.version + 1 + k, ts,
-                                          &event_ids_[k], c.stream, e.type,
-                                          static_cast<uint32_t>(e.data.size()),
+      chain_fields_.push_back(ChainFields{next_position_ + k, h.version + 1 + k, ts, &event_ids_[k],
+                                          c.stream, e.type, static_cast<uint32_t>(e.data.size()),
                                           static_cast<uint32_t>(e.metadata.size())});
     }
     payload_hashes_.resize(n);

@@ -46,8 +46,8 @@ TEST(Blake3, ConcatEqualsTheHasherAtEveryLengthAndSplit) {
 }
 
 TEST(Blake3, ManyEqualsOneByOne) {
-  // Batches of every size to 40 (whole passes of sixteen and eight, remainders, a lone input) over inputs
-  // of mixed lengths: within one block, several blocks, a whole chunk, past a chunk (hashed
+  // Batches of every size to 40 (whole passes of sixteen and eight, remainders, a lone input) over
+  // inputs of mixed lengths: within one block, several blocks, a whole chunk, past a chunk (hashed
   // on their own), split between the two pieces anywhere.
   std::string data;
   for (int i = 0; i < 3000; ++i) data.push_back(static_cast<char>((i * 131 + 7) % 256));

@@ -42,7 +42,9 @@ TEST(StreamName, RefusesBrokenNames) {
   for (const std::string& bad : bads) {
     auto n = ParseStreamName(bad);
     EXPECT_FALSE(n.ok()) << bad;
-    if (!n.ok()) EXPECT_EQ(n.status().code(), StatusCode::kInvalid);
+    if (!n.ok()) {
+      EXPECT_EQ(n.status().code(), StatusCode::kInvalid);
+    }
   }
 }
 

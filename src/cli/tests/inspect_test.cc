@@ -59,7 +59,7 @@ Output Inspect(const InspectOptions& o) {
 }
 
 ProposedEvent Event(const std::string& type, const std::string& data) {
-  return ProposedEvent{type, data, "", std::nullopt};
+  return ProposedEvent{type, data, "", std::nullopt, std::nullopt};
 }
 
 class InspectTest : public ::testing::Test {

@@ -51,7 +51,9 @@ TEST(Aead, SealOpenRoundTripAndTamperDetection) {
     crypto::Tag tag;
     ASSERT_TRUE(crypto::Seal(key, nonce, "aad", plain, &ct, &tag).ok());
     ASSERT_EQ(ct.size(), plain.size());
-    if (!plain.empty()) EXPECT_NE(ct, plain);
+    if (!plain.empty()) {
+      EXPECT_NE(ct, plain);
+    }
     std::string back;
     ASSERT_TRUE(crypto::Open(key, nonce, "aad", ct, tag, &back).ok());
     EXPECT_EQ(back, plain);
@@ -217,12 +219,12 @@ TEST(EntryFormat, SealedAndPlainEntriesRoundTripAndChainOverStoredBytes) {
   b.BeginClause("acme/a/1", 1, 1, 1, 111, 2, true);
   const Uuid id{};
   const Hash256 p1 = PayloadHash("data-1", "meta-1");
-  chain = ChainStep(kChainV2, chain, ChainFields{1, 1, 1'800'000'000'000, &id, "acme/a/1", "Plain", 6, 6},
-                    p1);
+  chain = ChainStep(kChainV2, chain,
+                    ChainFields{1, 1, 1'800'000'000'000, &id, "acme/a/1", "Plain", 6, 6}, p1);
   b.AddEvent(1, 1, id, "Plain", "data-1", "meta-1", p1, chain);
   const Hash256 p2 = PayloadHash("cipher", "ct");
-  chain = ChainStep(kChainV2, chain, ChainFields{2, 2, 1'800'000'000'000, &id, "acme/a/1", "Sealed", 6, 2},
-                    p2);
+  chain = ChainStep(kChainV2, chain,
+                    ChainFields{2, 2, 1'800'000'000'000, &id, "acme/a/1", "Sealed", 6, 2}, p2);
   b.AddEvent(2, 2, id, "Sealed", "cipher", "ct", p2, chain, &seal);
   b.Finish();
   auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));

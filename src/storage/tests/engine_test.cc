@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "io/env.h"
 #include "base/clock.h"
+#include "io/env.h"
 #include "storage/chain.h"
 #include "storage/format.h"
 #include "storage/record.h"
@@ -27,7 +27,8 @@ namespace cairn {
 namespace {
 
 ProposedEvent Ev(std::string type, std::string data, std::string meta = {}) {
-  return ProposedEvent{std::move(type), std::move(data), std::move(meta), std::nullopt};
+  return ProposedEvent{std::move(type), std::move(data), std::move(meta), std::nullopt,
+                       std::nullopt};
 }
 
 AppendRequest One(std::string stream, Expected e, std::vector<ProposedEvent> events,
@@ -774,8 +775,8 @@ TEST(EngineFormat, ReadsAndExtendsAVersion1Log) {
     const std::string big(4000, 'b');
     for (int i = 0; i < 40; ++i) {
       std::vector<ProposedEvent> evs(10, Ev("Big", big));
-      ASSERT_TRUE((*e)->AppendSync(One("acme/new/" + std::to_string(i % 3), Expected::Any(), evs))
-                      .ok());
+      ASSERT_TRUE(
+          (*e)->AppendSync(One("acme/new/" + std::to_string(i % 3), Expected::Any(), evs)).ok());
       total += 10;
     }
   }

@@ -27,7 +27,8 @@ std::string Payload(int i) {
 
 AppendRequest OneEvent(const std::string& stream, int i) {
   AppendRequest r;
-  r.clauses.push_back({stream, Expected::Any(), {{"Ev", Payload(i), "", std::nullopt}}});
+  r.clauses.push_back(
+      {stream, Expected::Any(), {{"Ev", Payload(i), "", std::nullopt, std::nullopt}}});
   return r;
 }
 
@@ -129,9 +130,9 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
   AppendRequest failing;
   failing.clauses.push_back({"acme/f/1",
                              Expected::Any(),
-                             {{"Ev", Payload(100), "", std::nullopt},
-                              {"Ev", Payload(101), "", std::nullopt},
-                              {"Ev", Payload(102), "", std::nullopt}}});
+                             {{"Ev", Payload(100), "", std::nullopt, std::nullopt},
+                              {"Ev", Payload(101), "", std::nullopt, std::nullopt},
+                              {"Ev", Payload(102), "", std::nullopt, std::nullopt}}});
   auto f = e->AppendSync(failing);
   ASSERT_FALSE(f.ok());
   // Nothing is acknowledged after the fault: the shard stops accepting writes.

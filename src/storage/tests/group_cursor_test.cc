@@ -35,7 +35,9 @@ class GroupCursorTest : public ::testing::Test {
   void Append(const std::string& stream, int n) {
     AppendRequest r;
     r.clauses.push_back(AppendClause{stream, Expected::Any(), {}});
-    for (int i = 0; i < n; ++i) r.clauses[0].events.push_back({"T", "d", "", std::nullopt});
+    for (int i = 0; i < n; ++i) {
+      r.clauses[0].events.push_back({"T", "d", "", std::nullopt, std::nullopt});
+    }
     auto res = engine_->AppendSync(std::move(r));
     ASSERT_TRUE(res.ok()) << res.status().ToString();
   }
@@ -137,7 +139,9 @@ TEST_F(GroupCursorTest, CommitHookReportsEveryEventBatchOnce) {
   }
   auto stats = engine_->Stats();
   for (uint32_t s = 0; s < 2; ++s) {
-    if (stats.shards[s].next_position > 1) EXPECT_EQ(max_next[s], stats.shards[s].next_position);
+    if (stats.shards[s].next_position > 1) {
+      EXPECT_EQ(max_next[s], stats.shards[s].next_position);
+    }
   }
 }
 

@@ -87,7 +87,8 @@ class SchemaEngineTest : public ::testing::Test {
   }
   void Append(const std::string& stream) {
     AppendRequest r;
-    r.clauses.push_back(AppendClause{stream, Expected::Any(), {{"T", "{}", "", std::nullopt}}});
+    r.clauses.push_back(
+        AppendClause{stream, Expected::Any(), {{"T", "{}", "", std::nullopt, std::nullopt}}});
     ASSERT_TRUE(engine_->AppendSync(std::move(r)).ok());
   }
   std::vector<SchemaDefinition> Stored() {

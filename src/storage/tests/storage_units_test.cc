@@ -229,8 +229,8 @@ TEST(Chain, DependsOnEveryFieldAndOnThePast) {
 // The two definitions, from bytes laid out here independently of chain.cc.
 TEST(Chain, VersionsHashWhatTheFormatSays) {
   Uuid id = IdOf(0xA5);
-  const ChainFields f{0x0102030405060708, 7, 1'800'000'000'123, &id, "acme/order/42", "Placed",
-                      17, 3};
+  const ChainFields f{
+      0x0102030405060708, 7, 1'800'000'000'123, &id, "acme/order/42", "Placed", 17, 3};
   const Hash256 payload = PayloadHash("{\"hello\":\"world\"}", "m=1");
   Hash256 prev{};
   for (size_t i = 0; i < prev.size(); ++i) prev[i] = static_cast<uint8_t>(i * 7);

@@ -33,7 +33,9 @@ TEST(RequestParser, EveryPrefixNeedsMoreThenCompletes) {
     std::vector<std::string_view> args;
     ParseOutcome o = ParseRequest(std::string_view(in).substr(0, cut), ParserLimits{}, &args);
     ASSERT_EQ(o.status, ParseStatus::kNeedMore) << cut;
-    if (o.need_bytes != 0) EXPECT_LE(o.need_bytes, one.size()) << cut;
+    if (o.need_bytes != 0) {
+      EXPECT_LE(o.need_bytes, one.size()) << cut;
+    }
   }
   std::vector<std::string_view> args;
   ParseOutcome o = ParseRequest(in, ParserLimits{}, &args);
