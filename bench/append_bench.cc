@@ -83,7 +83,9 @@ AppendRequest BatchRequest(const std::string& stream, int events) {
   AppendRequest r;
   AppendClause c;
   c.stream = stream;
-  for (int i = 0; i < events; ++i) c.events.push_back({"Measured", kPayload, {}, std::nullopt});
+  for (int i = 0; i < events; ++i) {
+    c.events.push_back({"Measured", kPayload, {}, std::nullopt, std::nullopt});
+  }
   r.clauses.push_back(std::move(c));
   return r;
 }

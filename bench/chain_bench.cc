@@ -60,8 +60,8 @@ void BM_Crc32c(benchmark::State& state) {
 }
 BENCHMARK(BM_Crc32c)->Arg(144)->Arg(14400);
 
-// A typical header: stream "bench/s/12345", type "Hello", 17 bytes of data: 99 bytes of header
-// and payload hash. Version 1 hashes them after the previous hash (131 bytes, three dependent
+// A typical header: stream "bench/s/12345", type "Hello", 17 bytes of data: 102 bytes of header
+// and payload hash. Version 1 hashes them after the previous hash (134 bytes, three dependent
 // block compressions); version 2 hashes them as a leaf (two blocks) and links the leaf to the
 // previous hash (one block). Per event, one at a time.
 void BM_ChainStep(benchmark::State& state) {

@@ -152,7 +152,7 @@ int Generate(const Args& a) {
         uint64_t i = k * a.orgs + org;
         if (i >= a.streams) break;
         r.clauses.push_back(
-            {StreamName(i, a.orgs), Expected::NoStream(), {{"Registered", payload, {}, {}}}});
+            {StreamName(i, a.orgs), Expected::NoStream(), {{"Registered", payload, {}, {}, {}}}});
       }
       if (r.clauses.empty()) continue;
       done += r.clauses.size();
@@ -212,7 +212,7 @@ int Occ(const Args& a) {
       AppendRequest r;
       r.clauses.push_back({StreamName(pick(rng), a.orgs),
                            Expected::Any(),
-                           {{"Measured", std::string(64, 'w'), {}, {}}}});
+                           {{"Measured", std::string(64, 'w'), {}, {}, {}}}});
       w.Acquire();
       engine->Append(std::move(r), [&w](Result<AppendResult> res) { w.Release(res.status()); });
       p.Tick(i + 1, a.writes);
@@ -232,7 +232,7 @@ int Occ(const Args& a) {
     AppendRequest r;
     // Version 0 never matches an existing stream: the check fails after the head lookup.
     r.clauses.push_back(
-        {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Measured", "x", {}, {}}}});
+        {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Measured", "x", {}, {}, {}}}});
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
@@ -337,7 +337,7 @@ int Mixed(const Args& a) {
           return;
         }
         AppendRequest r;
-        r.clauses.push_back({stream, Expected::Any(), {{"Hot", std::string(64, 'h'), {}, {}}}});
+        r.clauses.push_back({stream, Expected::Any(), {{"Hot", std::string(64, 'h'), {}, {}, {}}}});
         auto t0 = Clock::now();
         engine->Append(std::move(r), [&, i, t0](Result<AppendResult> res) {
           double d = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
@@ -373,7 +373,7 @@ int Mixed(const Args& a) {
     while (!stop_cold.load()) {
       AppendRequest r;
       r.clauses.push_back(
-          {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Cold", "x", {}, {}}}});
+          {StreamName(pick(rng), a.orgs), Expected::NoStream(), {{"Cold", "x", {}, {}, {}}}});
       w.Acquire();
       engine->Append(std::move(r), [&](Result<AppendResult> res) {
         cold_done.fetch_add(1);

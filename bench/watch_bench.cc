@@ -186,8 +186,9 @@ int main(int argc, char** argv) {
       while (!stop_writing.load(std::memory_order_relaxed)) {
         std::string stream = org + "/acct/" + std::to_string((n * 7919 + w) % 1000);
         const uint64_t s = NowNs();
-        auto r = c->Append(stream, cairn::Expected::Any(),
-                           {cairn::ProposedEvent{"Tick", "{\"n\":1}", "", std::nullopt}});
+        auto r =
+            c->Append(stream, cairn::Expected::Any(),
+                      {cairn::ProposedEvent{"Tick", "{\"n\":1}", "", std::nullopt, std::nullopt}});
         const uint64_t a = NowNs();
         if (!r.ok()) Die("append: " + r.status().ToString());
         shard_seen.store(r->shard);

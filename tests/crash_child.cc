@@ -133,7 +133,8 @@ class Worker {
     c.stream = stream;
     c.expected = expected;
     for (uint64_t v = version + 1; v <= version + events; ++v) {
-      c.events.push_back(ProposedEvent{EventType(v), Payload(stream, v), {}, std::nullopt});
+      c.events.push_back(
+          ProposedEvent{EventType(v), Payload(stream, v), {}, std::nullopt, std::nullopt});
     }
     if (events > 0) call->expect.push_back({stream, version + 1, version + events});
     req->clauses.push_back(std::move(c));

@@ -302,7 +302,7 @@ class SegmentInspector {
     // The chain is checked from the segment's prev_hash (or the event before the first one
     // printed) until its first break, which is marked.
     if (head_ && !first_break_) {
-      const bool ok = EntryChainOk(r_->header().version, c, ev, *head_);
+      const bool ok = EntryChainOk(format::ChainVersionOf(r_->header()), c, ev, *head_);
       e_->Str("chain", ok ? "ok" : "MISMATCH");
       if (!ok) {
         first_break_ = ev.position;

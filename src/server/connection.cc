@@ -133,12 +133,12 @@ void Connection::Resume() {
 
 std::string* Connection::SyncReply() {
   if (slots_.empty()) return &out_;
-  slots_.push_back(Slot{true, {}});
+  slots_.push_back(Slot{true, {}, nullptr});
   return &slots_.back().bytes;
 }
 
 uint64_t Connection::BeginAsyncReply() {
-  slots_.push_back(Slot{false, {}});
+  slots_.push_back(Slot{false, {}, nullptr});
   Ref();
   return slot_base_ + slots_.size() - 1;
 }

@@ -12,6 +12,8 @@ namespace {
 // header[n]: position u64 | version u64 | timestamp_ms u64 | id 16 | stream_len u16 | stream |
 // type_len u16 | type | data_len u32 | meta_len u32 (little-endian).
 constexpr size_t kMaxHeader = 40 + 2 + kMaxStreamNameBytes + 2 + kMaxEventTypeBytes + 8;
+// ChainRun's per-thread scratch (kMaxHeader bytes an event) kept between calls, at most.
+constexpr size_t kKeepScratchBytes = 1u << 20;
 
 size_t EncodeHeader(const ChainFields& f, char* out) {
   CAIRN_ASSERT(f.stream.size() <= kMaxStreamNameBytes && f.type.size() <= kMaxEventTypeBytes);
@@ -93,6 +95,12 @@ void ChainRun(uint32_t version, const ChainFields* f, const Hash256* payload_has
   }
   Blake3ConcatMany(inputs.data(), n, leaves.data());
   for (size_t i = 0; i < n; ++i) out[i] = *head = Blake3Pair(*head, leaves[i]);
+  // A very large clause (thousands of events) leaves no megabytes behind on the thread.
+  if (headers.size() > kKeepScratchBytes) {
+    std::vector<char>().swap(headers);
+    std::vector<HashInput>().swap(inputs);
+    std::vector<Hash256>().swap(leaves);
+  }
 }
 
 }  // namespace cairn

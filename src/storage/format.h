@@ -31,6 +31,9 @@ struct SegmentHeader {
   uint64_t first_position = 0;  // position the first event of this segment gets
   Hash256 prev_hash{};          // chain hash h[first_position - 1] (zeros for position 1)
 };
+// The hash chain version of the segment's events (docs/internals/chain.md): format 1 holds
+// chain version 1, format 2 chain version 2.
+inline uint32_t ChainVersionOf(const SegmentHeader& h) { return h.version; }
 void EncodeSegmentHeader(const SegmentHeader& h, char* out /* kSegmentHeaderSize */);
 Result<SegmentHeader> DecodeSegmentHeader(std::string_view in);
 

@@ -201,6 +201,8 @@ Result<EntryView> DecodeEntry(std::string_view in) {
   if (static_cast<uint64_t>(format::kEntryFixedSize) + seal_bytes + tl + dl + ml != v.length) {
     return Status::Corruption("event entry field lengths disagree");
   }
+  // Never written (requests are refused first); the chain's header encoding relies on it.
+  if (tl > kMaxEventTypeBytes) return Status::Corruption("event type longer than the limit");
   p += 114;
   if (sealed) {
     EventSeal s;
@@ -249,7 +251,8 @@ Result<EventsRecordView> DecodeEvents(std::string_view record, bool with_entries
     cv.created = d.Get8() != 0;
     // Every entry takes at least its fixed part: a count the rest of the record cannot hold
     // is refused before anything is sized by it.
-    if (!d.ok() || n == 0 || n > h.event_count || n > d.remaining() / format::kEntryFixedSize) {
+    if (!d.ok() || n == 0 || n > h.event_count || n > d.remaining() / format::kEntryFixedSize ||
+        cv.stream.size() > kMaxStreamNameBytes) {
       return Status::Corruption("bad clause header");
     }
     cv.first_position = expected_position;

@@ -104,6 +104,7 @@ Status Shard::Recover() {
     return st;
   };
 
+  uint32_t previous_format = format::kOldestFormatVersion;
   for (size_t i = start; i < ids.size(); ++i) {
     const uint64_t seg = ids[i];
     bool last = i + 1 == ids.size();
@@ -111,7 +112,14 @@ Status Shard::Recover() {
     const std::string path = segments_->PathOf(seg);
     CAIRN_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(fs, path));
     const format::SegmentHeader& sh = reader->header();
-    const uint32_t chain_version = sh.version;  // the reader may be closed before the end
+    const uint32_t chain_version = format::ChainVersionOf(sh);  // kept: the reader may close
+    // A log is only ever written forward: format 2 segments follow format 1 ones, never the
+    // other way round.
+    if (sh.version < previous_format) {
+      return Status::Corruption(path + ": segment format version " + std::to_string(sh.version) +
+                                " after version " + std::to_string(previous_format));
+    }
+    previous_format = sh.version;
     if (sh.segment_id != seg || sh.shard != id_) {
       return Status::Corruption(path + ": header names shard " + std::to_string(sh.shard) +
                                 " segment " + std::to_string(sh.segment_id));

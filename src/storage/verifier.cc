@@ -81,7 +81,8 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       if (later || (!last && item.kind == SegmentReader::Item::Kind::kBad)) {
         std::string what =
             item.kind == SegmentReader::Item::Kind::kBad ? item.error : "zeroed bytes";
-        Damage d = LocateDamage(r->header().version, item, *w, offset, *next_position);
+        Damage d =
+            LocateDamage(format::ChainVersionOf(r->header()), item, *w, offset, *next_position);
         w->Bad(d.position, d.offset, what + " at " + Where(r->path(), offset));
         return Status::Ok();
       }
@@ -106,7 +107,7 @@ Status WalkSegment(SegmentReader* r, bool last, Walk* w, uint64_t* next_position
       uint64_t last_pos = view->header.first_position + view->header.event_count - 1;
       Hash256 head = w->head;
       uint64_t bad = 0;
-      Status chain = CheckRecordChain(r->header().version, *view, &head, &bad);
+      Status chain = CheckRecordChain(format::ChainVersionOf(r->header()), *view, &head, &bad);
       if (!chain.ok()) {
         w->Bad(bad, offset + EntryOffset(*view, bad),
                chain.message() + " (record at " + Where(r->path(), offset) + ")");
@@ -153,6 +154,7 @@ Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, 
       break;
   }
   uint64_t next_position = 0;
+  uint32_t previous_format = format::kOldestFormatVersion;
   for (size_t i = start; i < ids.size() && !w.done; ++i) {
     std::string path = log_dir + "/" + format::SegmentFileName(ids[i]);
     w.segment_id = ids[i];
@@ -172,7 +174,13 @@ Result<VerifyResult> VerifyShardLog(FileSystem* fs, const std::string& log_dir, 
     } else if (h.first_position != next_position || h.prev_hash != w.head) {
       w.Bad(next_position, 0, path + ": does not continue the previous segment's chain");
       break;
+    } else if (h.version < previous_format) {
+      w.Bad(next_position, 0,
+            path + ": segment format version " + std::to_string(h.version) + " after version " +
+                std::to_string(previous_format));
+      break;
     }
+    previous_format = h.version;
     CAIRN_RETURN_IF_ERROR(WalkSegment(r->get(), i + 1 == ids.size(), &w, &next_position));
     if (progress) progress(w.result.checked, i + 1 - start, ids.size() - start);
   }

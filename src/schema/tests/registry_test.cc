@@ -33,7 +33,7 @@ AppendRequest Append(std::string stream, std::vector<std::pair<std::string, std:
   AppendRequest req;
   AppendClause c;
   c.stream = std::move(stream);
-  for (auto& [type, data] : events) c.events.push_back(ProposedEvent{type, data, "", {}});
+  for (auto& [type, data] : events) c.events.push_back(ProposedEvent{type, data, "", {}, {}});
   req.clauses.push_back(std::move(c));
   return req;
 }

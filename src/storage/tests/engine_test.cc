@@ -803,6 +803,41 @@ TEST(EngineFormat, ReadsAndExtendsAVersion1Log) {
   auto next = (*e)->AppendSync(One("acme/old/1", Expected::Exact(4), {Ev("New", "new-5")}));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_EQ(next->first_position, total + 1);
+  ++total;
+  auto v = (*e)->Verify({0, 1, UINT64_MAX});
+  ASSERT_TRUE(v.ok());
+  e->reset();
+
+  // A format 1 segment after format 2 ones, even one that continues the chain, is refused:
+  // logs are only ever written forward.
+  uint64_t last = 0;
+  for (const auto& f : std::filesystem::directory_iterator(log)) {
+    uint64_t id = 0;
+    if (format::ParseSegmentFileName(f.path().filename().string(), &id)) last = std::max(last, id);
+  }
+  ASSERT_EQ(version_of(last), 2u);
+  format::SegmentHeader back;
+  back.version = 1;
+  back.shard = 0;
+  back.segment_id = last + 1;
+  back.first_position = total + 1;
+  back.prev_hash = v->head_hash;
+  AlignedBuffer block;
+  block.Resize(format::kBlockSize);
+  std::memset(block.data(), 0, block.size());
+  format::EncodeSegmentHeader(back, block.data());
+  {
+    const int fd =
+        ::open((log + format::SegmentFileName(last + 1)).c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, block.data(), block.size(), 0), static_cast<ssize_t>(block.size()));
+    ::close(fd);
+  }
+  auto refused = Engine::Open(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("segment format version 1 after version 2"),
+            std::string::npos)
+      << refused.status().ToString();
 }
 
 }  // namespace

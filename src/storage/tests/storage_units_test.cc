@@ -7,6 +7,7 @@
 
 #include "base/coding.h"
 #include "base/random.h"
+#include "cairn/limits.h"
 #include "io/file_system.h"
 #include "storage/chain.h"
 #include "storage/format.h"
@@ -425,6 +426,86 @@ TEST(Format, SegmentHeaderAndNames) {
   EXPECT_EQ(id, 17u);
   EXPECT_FALSE(format::ParseSegmentFileName("0000000000000000017.log", &id));
   EXPECT_FALSE(format::ParseSegmentFileName("00000000000000000017.log.tmp", &id));
+}
+
+// New segments are written in format 2; format 1 still decodes (its chain is version 1);
+// any other version is refused.
+TEST(Format, SegmentHeaderVersions) {
+  format::SegmentHeader h;
+  EXPECT_EQ(h.version, 2u);
+  char buf[format::kSegmentHeaderSize];
+  for (uint32_t v : {0u, 1u, 2u, 3u}) {
+    h.version = v;
+    format::EncodeSegmentHeader(h, buf);
+    auto d = format::DecodeSegmentHeader(std::string_view(buf, sizeof(buf)));
+    if (v == 1 || v == 2) {
+      ASSERT_TRUE(d.ok()) << v;
+      EXPECT_EQ(d->version, v);
+      EXPECT_EQ(format::ChainVersionOf(*d), v == 1 ? kChainV1 : kChainV2);
+    } else {
+      EXPECT_FALSE(d.ok()) << v;
+    }
+  }
+}
+
+// A clause of 20 events: a bad payload hash or a bad chain hash in its middle is reported at
+// that event, and the head has moved over exactly the events before it.
+TEST(Chain, RecordChainCheckFindsABreakInsideAClause) {
+  for (uint32_t version : {kChainV1, kChainV2}) {
+    for (bool bad_payload : {false, true}) {
+      SCOPED_TRACE("chain version " + std::to_string(version) +
+                   (bad_payload ? ", bad payload hash" : ", bad chain hash"));
+      constexpr uint64_t kBad = 13;  // the 13th event, position 112
+      AlignedBuffer buf;
+      EventsRecordBuilder b(&buf, 100, kTime, "", Fingerprint{}, false, 1);
+      b.BeginClause("acme/a/1", 1, 1, 1, 111, 20, true);
+      Hash256 chain{}, before_bad{};
+      for (uint64_t i = 0; i < 20; ++i) {
+        const Uuid id = IdOf(static_cast<uint8_t>(i));
+        const std::string data = "event-" + std::to_string(i);
+        Hash256 payload = PayloadHash(data, "");
+        if (i == kBad && bad_payload) payload[0] ^= 1;  // the chain still follows it
+        if (i == kBad) before_bad = chain;
+        chain = ChainStep(version, chain,
+                          ChainFields{100 + i, 1 + i, kTime, &id, "acme/a/1", "T",
+                                      static_cast<uint32_t>(data.size()), 0},
+                          payload);
+        Hash256 stored = chain;
+        if (i == kBad && !bad_payload) stored[31] ^= 1;
+        b.AddEvent(100 + i, 1 + i, id, "T", data, "", payload, stored);
+      }
+      b.Finish();
+      auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
+      ASSERT_TRUE(h.ok());
+      const std::string rec(buf.data(), h->length);
+      ASSERT_TRUE(CheckRecordCrc(rec).ok());  // the CRCs cover what was written
+      auto v = DecodeEventsRecord(rec);
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      Hash256 head{};
+      uint64_t bad = 0;
+      EXPECT_FALSE(CheckRecordChain(version, *v, &head, &bad).ok());
+      EXPECT_EQ(bad, 100 + kBad);
+      EXPECT_EQ(head, before_bad);
+    }
+  }
+}
+
+// Lengths the writer never produces are refused by the decoder, before any hashing.
+TEST(Record, OverlongTypeOrStreamIsCorruption) {
+  for (bool long_stream : {false, true}) {
+    AlignedBuffer buf;
+    EventsRecordBuilder b(&buf, 1, kTime, "", Fingerprint{}, false, 1);
+    const std::string stream = long_stream ? std::string(kMaxStreamNameBytes + 1, 's') : "a/b/c";
+    const std::string type = long_stream ? "T" : std::string(kMaxEventTypeBytes + 1, 't');
+    b.BeginClause(stream, 1, 1, 1, kTime, 1, true);
+    b.AddEvent(1, 1, IdOf(1), type, "d", "", PayloadHash("d", ""), Hash256{});
+    b.Finish();
+    auto h = format::DecodeRecordHeader(std::string_view(buf.data(), buf.size()));
+    ASSERT_TRUE(h.ok());
+    auto v = DecodeEventsRecord(std::string_view(buf.data(), h->length));
+    EXPECT_FALSE(v.ok()) << (long_stream ? "stream" : "type");
+    EXPECT_EQ(v.status().code(), StatusCode::kCorruption);
+  }
 }
 
 }  // namespace
