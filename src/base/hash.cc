@@ -136,16 +136,33 @@ CAIRN_AVX2 inline __m256i RotateRight(__m256i x) {
   }
 }
 
-CAIRN_AVX2 inline void G(__m256i* v, int a, int b, int c, int d, __m256i x, __m256i y) {
-  v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), x);
-  v[d] = RotateRight<16>(_mm256_xor_si256(v[d], v[a]));
-  v[c] = _mm256_add_epi32(v[c], v[d]);
-  v[b] = RotateRight<12>(_mm256_xor_si256(v[b], v[c]));
-  v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), y);
-  v[d] = RotateRight<8>(_mm256_xor_si256(v[d], v[a]));
-  v[c] = _mm256_add_epi32(v[c], v[d]);
-  v[b] = RotateRight<7>(_mm256_xor_si256(v[b], v[c]));
-}
+// The spec's G function for one vector width, and one round of the compression function (G on
+// the four columns, then on the four diagonals; message word order `s`): written once, for
+// the AVX2 and AVX-512 passes, which differ only in their instructions.
+#define CAIRN_BLAKE3_G(NAME, TARGET, V, ADD, XOR, ROR)                  \
+  TARGET inline void NAME(V* v, int a, int b, int c, int d, V x, V y) { \
+    v[a] = ADD(ADD(v[a], v[b]), x);                                     \
+    v[d] = ROR<16>(XOR(v[d], v[a]));                                    \
+    v[c] = ADD(v[c], v[d]);                                             \
+    v[b] = ROR<12>(XOR(v[b], v[c]));                                    \
+    v[a] = ADD(ADD(v[a], v[b]), y);                                     \
+    v[d] = ROR<8>(XOR(v[d], v[a]));                                     \
+    v[c] = ADD(v[c], v[d]);                                             \
+    v[b] = ROR<7>(XOR(v[b], v[c]));                                     \
+  }
+#define CAIRN_BLAKE3_ROUND(G, v, m, s)      \
+  do {                                      \
+    G(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);    \
+    G(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);    \
+    G(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);   \
+    G(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);   \
+    G(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);   \
+    G(v, 1, 6, 11, 12, m[s[10]], m[s[11]]); \
+    G(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);  \
+    G(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);  \
+  } while (0)
+
+CAIRN_BLAKE3_G(G, CAIRN_AVX2, __m256i, _mm256_add_epi32, _mm256_xor_si256, RotateRight)
 
 // The message word each round reads in each position: the spec's permutation applied r times.
 constexpr std::array<std::array<uint8_t, 16>, 7> MessageSchedule() {
@@ -232,14 +249,7 @@ CAIRN_AVX2 void Blake3Lanes(const HashInput* in, size_t n, Hash256* out) {
     v[14] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.len));
     v[15] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.flags));
     for (const auto& s : kSchedule) {
-      G(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-      G(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-      G(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-      G(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-      G(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-      G(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-      G(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-      G(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+      CAIRN_BLAKE3_ROUND(G, v, m, s);
     }
     const __m256i keep = _mm256_load_si256(reinterpret_cast<const __m256i*>(lb.live));
     for (int i = 0; i < 8; ++i) {
@@ -266,16 +276,7 @@ CAIRN_AVX512 inline __m512i Ror16(__m512i x) {
   return _mm512_maskz_ror_epi32(0xFFFF, x, kBits);
 }
 
-CAIRN_AVX512 inline void G16(__m512i* v, int a, int b, int c, int d, __m512i x, __m512i y) {
-  v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), x);
-  v[d] = Ror16<16>(_mm512_xor_si512(v[d], v[a]));
-  v[c] = _mm512_add_epi32(v[c], v[d]);
-  v[b] = Ror16<12>(_mm512_xor_si512(v[b], v[c]));
-  v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), y);
-  v[d] = Ror16<8>(_mm512_xor_si512(v[d], v[a]));
-  v[c] = _mm512_add_epi32(v[c], v[d]);
-  v[b] = Ror16<7>(_mm512_xor_si512(v[b], v[c]));
-}
+CAIRN_BLAKE3_G(G16, CAIRN_AVX512, __m512i, _mm512_add_epi32, _mm512_xor_si512, Ror16)
 
 CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
   LaneBlocks<16> lb(in, n);
@@ -300,14 +301,7 @@ CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
     v[14] = _mm512_load_si512(lb.len);
     v[15] = _mm512_load_si512(lb.flags);
     for (const auto& s : kSchedule) {
-      G16(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-      G16(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-      G16(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-      G16(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-      G16(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-      G16(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-      G16(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-      G16(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+      CAIRN_BLAKE3_ROUND(G16, v, m, s);
     }
     const __mmask16 keep =
         _mm512_test_epi32_mask(_mm512_load_si512(lb.live), _mm512_load_si512(lb.live));
@@ -326,6 +320,8 @@ CAIRN_AVX512 void Blake3Lanes16(const HashInput* in, size_t n, Hash256* out) {
 }
 
 #undef CAIRN_AVX512
+#undef CAIRN_BLAKE3_ROUND
+#undef CAIRN_BLAKE3_G
 #undef CAIRN_AVX2
 
 bool HasAvx2() {

@@ -81,7 +81,7 @@ void ChainRun(uint32_t version, const ChainFields* f, const Hash256* payload_has
     }
     return;
   }
-  // The leaves do not depend on each other: encoded side by side, hashed in one pass, then
+  // The leaves do not depend on each other: encoded one after the other, hashed in one pass, then
   // linked one compression each. Scratch kept per thread (shard, recovery, verifier).
   thread_local std::vector<char> headers;
   thread_local std::vector<HashInput> inputs;
@@ -89,9 +89,12 @@ void ChainRun(uint32_t version, const ChainFields* f, const Hash256* payload_has
   headers.resize(n * kMaxHeader);
   inputs.resize(n);
   leaves.resize(n);
+  size_t used = 0;  // headers packed one after the other
   for (size_t i = 0; i < n; ++i) {
-    char* h = headers.data() + i * kMaxHeader;
-    inputs[i] = {std::string_view(h, EncodeHeader(f[i], h)), Bytes(payload_hashes[i])};
+    char* h = headers.data() + used;
+    const size_t len = EncodeHeader(f[i], h);
+    inputs[i] = {std::string_view(h, len), Bytes(payload_hashes[i])};
+    used += len;
   }
   Blake3ConcatMany(inputs.data(), n, leaves.data());
   for (size_t i = 0; i < n; ++i) out[i] = *head = Blake3Pair(*head, leaves[i]);
