@@ -10,7 +10,18 @@ void Put(rocksdb::WriteBatch* wb, const std::string& k, const std::string& v) {
   (void)wb->Put(rocksdb::Slice(k), rocksdb::Slice(v));
 }
 
+void PutListing(rocksdb::WriteBatch* wb, const std::string& k, KnownListings* known) {
+  if (known == nullptr || known->Learn(k)) Put(wb, k, "");
+}
+
 }  // namespace
+
+bool KnownListings::Learn(const std::string& key) {
+  if (keys_.count(key) != 0) return false;
+  if (keys_.size() >= max_keys_) keys_.clear();
+  keys_.insert(key);
+  return true;
+}
 
 AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard) {
   AppendResult res;
@@ -68,7 +79,7 @@ void ScopeIndexer::Flush(rocksdb::WriteBatch* wb) {
 
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                        uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
-                       ScopeIndexer* scopes) {
+                       ScopeIndexer* scopes, KnownListings* known) {
   const uint64_t ts = r.header.timestamp_ms;
   scopes->Add(r, place);
   for (const ClauseView& c : r.clauses) {
@@ -89,8 +100,8 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                    c.entries_bytes};
     Put(wb, index::RunKey(c.stream_id, c.first_version), index::EncodeRun(run));
     if (c.created) {
-      Put(wb, index::OrgKey(name->org), "");
-      Put(wb, index::TypeKey(name->org, name->type), "");
+      PutListing(wb, index::OrgKey(name->org), known);
+      PutListing(wb, index::TypeKey(name->org, name->type), known);
     }
   }
   if (!r.idempotency_key.empty()) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_set>
 
 #include "storage/index_keys.h"
 #include "storage/record.h"
@@ -44,11 +45,32 @@ class ScopeIndexer {
   std::map<std::string, Group, std::less<>> types_;
 };
 
+// The org and type listing keys (O, T) a shard has already put in its index, so that the
+// first append of every new stream does not write them again: two memtable inserts (two
+// descents of the skip list) fewer per new stream of a known org and type. Listing keys are
+// never deleted, so a key once written stays true. Bounded: when full it forgets every key
+// and learns them again (each is then written once more, which is harmless). Owned by the
+// shard's thread.
+class KnownListings {
+ public:
+  static constexpr size_t kDefaultMaxKeys = 4096;
+  explicit KnownListings(size_t max_keys = kDefaultMaxKeys) : max_keys_(max_keys) {}
+  // True when `key` was not known: the caller writes it. Remembers it either way.
+  bool Learn(const std::string& key);
+  size_t size() const { return keys_.size(); }
+
+ private:
+  size_t max_keys_;
+  std::unordered_set<std::string> keys_;
+};
+
 // Adds the index entries of an events record: stream metadata, runs, org and type
-// listings, and the idempotency entry; its scope groups go to `scopes`.
+// listings, and the idempotency entry; its scope groups go to `scopes`. With `known`, a
+// listing key it already knows is not written again (the live write path; a replay, which
+// may start from any index, writes them all).
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                        uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
-                       ScopeIndexer* scopes);
+                       ScopeIndexer* scopes, KnownListings* known = nullptr);
 
 // Adds the new metadata of the stream a delete or trim record changed.
 void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,

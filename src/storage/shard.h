@@ -180,6 +180,7 @@ class Shard {
   std::unique_ptr<SegmentFiles> segments_;
   std::unique_ptr<AsyncDisk> disk_;
   HeadCache heads_;
+  KnownListings listings_;  // O and T keys already in the index (or in a batch before it)
   MpscQueue<std::unique_ptr<WriteOp>> inbound_;
   std::thread thread_;
   std::atomic<bool> sleeping_{false};

@@ -193,7 +193,8 @@ void Shard::ProcessAppend(WriteOp& op) {
   auto view = DecodeEventsRecordClauses(rec);
   CAIRN_ASSERT_MSG(view.ok(), view.status().message().c_str());
   RecordPlace place{id_, static_cast<uint32_t>(segment_id_), batch->file_offset + off};
-  IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index, &batch->scopes);
+  IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index, &batch->scopes,
+                    &listings_);
   Completion done;
   done.on_append = std::move(op.on_append);
   done.append_result = ResultFromRecord(*view, id_);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "base/coding.h"
@@ -15,6 +16,7 @@
 #include "storage/index_keys.h"
 #include "storage/manifest.h"
 #include "storage/record.h"
+#include "storage/record_indexer.h"
 #include "storage/shard_index.h"
 #include "testing/temp_dir.h"
 
@@ -336,6 +338,64 @@ TEST(InsertHints, NamesTheStreamsAddedUntilCleared) {
   EXPECT_TRUE(h.empty());
   EXPECT_FALSE(h.HasName("acme/a/1"));
   EXPECT_FALSE(h.HasId(7));
+}
+
+// The keys an index write batch puts, in order.
+std::vector<std::string> PutKeys(rocksdb::WriteBatch* wb) {
+  struct Keys final : rocksdb::WriteBatch::Handler {
+    std::vector<std::string> keys;
+    rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice&) override {
+      keys.push_back(k.ToString());
+      return rocksdb::Status::OK();
+    }
+  } h;
+  EXPECT_TRUE(wb->Iterate(&h).ok());
+  return h.keys;
+}
+
+bool HasKey(const std::vector<std::string>& keys, const std::string& k) {
+  return std::find(keys.begin(), keys.end(), k) != keys.end();
+}
+
+// The live write path writes an org or type listing key once, not with every new stream;
+// without a KnownListings (a replay) every new stream writes them.
+TEST(RecordIndexer, KnownListingsWriteEachListingKeyOnce) {
+  Hash256 chain{};
+  const std::string rec = BuildRecord(&chain);  // its second clause creates acme/b/2
+  auto view = DecodeEventsRecordClauses(rec);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  const RecordPlace place{0, 1, 4096};
+  const std::string org = index::OrgKey("acme");
+  const std::string type = index::TypeKey("acme", "b");
+  KnownListings known;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    rocksdb::WriteBatch wb;
+    ScopeIndexer scopes;
+    IndexEventsRecord(*view, place, 1000, &wb, &scopes, round < 2 ? &known : nullptr);
+    const std::vector<std::string> keys = PutKeys(&wb);
+    const bool listed = round != 1;  // known after the first round; always without `known`
+    EXPECT_EQ(HasKey(keys, org), listed);
+    EXPECT_EQ(HasKey(keys, type), listed);
+    // The stream's metadata and run are written every time.
+    EXPECT_TRUE(HasKey(keys, index::StreamKey("acme/b/2")));
+    EXPECT_TRUE(HasKey(keys, index::RunKey(4, 1)));
+  }
+  // The first clause (acme/a/1) does not create its stream: its type is never listed here.
+  EXPECT_EQ(known.size(), 2u);
+}
+
+TEST(RecordIndexer, KnownListingsForgetEverythingWhenFull) {
+  KnownListings k(2);
+  EXPECT_TRUE(k.Learn("Oa"));
+  EXPECT_FALSE(k.Learn("Oa"));
+  EXPECT_TRUE(k.Learn("Ob"));
+  EXPECT_FALSE(k.Learn("Ob"));
+  EXPECT_EQ(k.size(), 2u);
+  EXPECT_TRUE(k.Learn("Oc"));  // full: forgets a and b
+  EXPECT_EQ(k.size(), 1u);
+  EXPECT_TRUE(k.Learn("Oa"));  // written again, which is harmless
+  EXPECT_FALSE(k.Learn("Oc"));
 }
 
 TEST(IndexKeys, OrderAndRoundTrips) {
