@@ -66,8 +66,8 @@ class KnownListings {
 
 // Adds the index entries of an events record: stream metadata, runs, org and type
 // listings, and the idempotency entry; its scope groups go to `scopes`. With `known`, a
-// listing key it already knows is not written again (the live write path; a replay, which
-// may start from any index, writes them all).
+// listing key it already knows is not written again (the live write path and recovery's
+// replay, each with its own set); without, every new stream writes them.
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                        uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
                        ScopeIndexer* scopes, KnownListings* known = nullptr);

@@ -92,6 +92,8 @@ Status Shard::Recover() {
 
   rocksdb::WriteBatch wb;
   ScopeIndexer scopes;
+  // Listing keys already put by this replay (each replay batch is written before the next).
+  KnownListings listings;
   size_t pending = 0;
   auto flush_replay = [&](uint64_t seg, uint64_t end) -> Status {
     scopes.Flush(&wb);
@@ -201,7 +203,7 @@ Status Shard::Recover() {
           return Status::Corruption(chain.message() + " (record at " + Where(path, offset) + ")");
         }
         RecordPlace place{id_, static_cast<uint32_t>(seg), offset};
-        IndexEventsRecord(*view, place, options_.idempotency_window_ms, &wb, &scopes);
+        IndexEventsRecord(*view, place, options_.idempotency_window_ms, &wb, &scopes, &listings);
         next_position_ += view->header.event_count;
         replayed_events_ += view->header.event_count;
         for (const ClauseView& c : view->clauses) {

@@ -335,6 +335,47 @@ TEST_F(EngineTest, ScanScopesAndListings) {
   EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "beta"}));
 }
 
+// Orgs and types are listed once however many of their streams are created, in separate
+// group commits, and again after the index is rebuilt from the log (the live path and the
+// replay each write a listing key once).
+TEST_F(EngineTest, ListingsHoldAfterManyNewStreamsAndAnIndexRebuild) {
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = std::to_string(i);
+    ASSERT_TRUE(Append("acme/order/" + id, Expected::NoStream(), 1).ok());
+    ASSERT_TRUE(Append("acme/cart/" + id, Expected::NoStream(), 1).ok());
+    if (i % 20 == 0) {
+      ASSERT_TRUE(Append("beta/x/" + id, Expected::NoStream(), 1).ok());
+    }
+  }
+  auto check = [&] {
+    auto orgs = engine_->ListOrgs();
+    ASSERT_TRUE(orgs.ok()) << orgs.status().ToString();
+    EXPECT_EQ(*orgs, (std::vector<std::string>{"acme", "beta"}));
+    auto types = engine_->ListTypes("acme");
+    ASSERT_TRUE(types.ok()) << types.status().ToString();
+    EXPECT_EQ(*types, (std::vector<std::string>{"cart", "order"}));
+    types = engine_->ListTypes("beta");
+    ASSERT_TRUE(types.ok()) << types.status().ToString();
+    EXPECT_EQ(*types, (std::vector<std::string>{"x"}));
+    auto streams = engine_->ListStreams({"beta", "", 100});
+    ASSERT_TRUE(streams.ok()) << streams.status().ToString();
+    EXPECT_EQ(streams->streams.size(), 3u);
+  };
+  check();
+  engine_.reset();
+  for (const char* shard : {"/shard-000/index", "/shard-001/index"}) {
+    std::filesystem::remove_all(dir_.Sub("data") + shard);
+  }
+  Open();
+  check();
+  // New streams after the rebuild, in a known org and type and in a new type.
+  ASSERT_TRUE(Append("beta/x/new", Expected::NoStream(), 1).ok());
+  ASSERT_TRUE(Append("beta/y/new", Expected::NoStream(), 1).ok());
+  auto types = engine_->ListTypes("beta");
+  ASSERT_TRUE(types.ok());
+  EXPECT_EQ(*types, (std::vector<std::string>{"x", "y"}));
+}
+
 // A record lists its events once in every org and org/type scope it touches, however many
 // of its clauses share them, for small and large transactions. Also after a reopen.
 TEST_F(EngineTest, TransactionsAreListedOnceInEachScope) {
