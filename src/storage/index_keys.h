@@ -22,6 +22,7 @@ inline constexpr char kRunTag = 'E';         // E stream_id first_version -> Run
 inline constexpr char kPositionTag = 'P';   // P first_position -> Locations (every record)
 inline constexpr char kOrgScopeTag = 'G';   // G org \0 first_position -> Locations
 inline constexpr char kTypeScopeTag = 'H';  // H org/type \0 first_position -> Locations
+// Listing keys are never removed: the write path relies on it (KnownListings).
 inline constexpr char kOrgTag = 'O';        // O org -> ""
 inline constexpr char kTypeTag = 'T';       // T org \0 type -> ""
 inline constexpr char kIdemTag = 'I';       // I org \0 key -> IdempotencyEntry

@@ -4,6 +4,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <unordered_set>
@@ -48,13 +49,14 @@ class ScopeIndexer {
 // The org and type listing keys (O, T) a shard has already put in its index, so that the
 // first append of every new stream does not write them again: two memtable inserts (two
 // descents of the skip list) fewer per new stream of a known org and type. Listing keys are
-// never deleted, so a key once written stays true. Bounded: when full it forgets every key
-// and learns them again (each is then written once more, which is harmless). Owned by the
-// shard's thread.
+// never deleted, so a key once written stays true (a change that removes them must empty
+// this set too). Bounded: when full it forgets every key and learns them again (each is then
+// written once more, which is harmless). Owned by the shard's thread.
 class KnownListings {
  public:
   static constexpr size_t kDefaultMaxKeys = 4096;
-  explicit KnownListings(size_t max_keys = kDefaultMaxKeys) : max_keys_(max_keys) {}
+  explicit KnownListings(size_t max_keys = kDefaultMaxKeys)
+      : max_keys_(std::max<size_t>(max_keys, 1)) {}
   // True when `key` was not known: the caller writes it. Remembers it either way.
   bool Learn(const std::string& key);
   size_t size() const { return keys_.size(); }

@@ -357,8 +357,8 @@ bool HasKey(const std::vector<std::string>& keys, const std::string& k) {
   return std::find(keys.begin(), keys.end(), k) != keys.end();
 }
 
-// The live write path writes an org or type listing key once, not with every new stream;
-// without a KnownListings (a replay) every new stream writes them.
+// With a KnownListings (the live write path, recovery's replay), an org or type listing key
+// is written once, not with every new stream; without one, every new stream writes them.
 TEST(RecordIndexer, KnownListingsWriteEachListingKeyOnce) {
   Hash256 chain{};
   const std::string rec = BuildRecord(&chain);  // its second clause creates acme/b/2
