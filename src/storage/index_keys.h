@@ -22,9 +22,8 @@ inline constexpr char kRunTag = 'E';         // E stream_id first_version -> Run
 inline constexpr char kPositionTag = 'P';   // P first_position -> Locations (every record)
 inline constexpr char kOrgScopeTag = 'G';   // G org \0 first_position -> Locations
 inline constexpr char kTypeScopeTag = 'H';  // H org/type \0 first_position -> Locations
-// Listing keys are never removed: the write path relies on it (KnownListings).
-inline constexpr char kOrgTag = 'O';        // O org -> ""
-inline constexpr char kTypeTag = 'T';       // T org \0 type -> ""
+inline constexpr char kOrgTag = 'O';        // O org -> "" (never removed: see KnownListings)
+inline constexpr char kTypeTag = 'T';       // T org \0 type -> "" (never removed, as O)
 inline constexpr char kIdemTag = 'I';       // I org \0 key -> IdempotencyEntry
 inline constexpr char kExpiryTag = 'X';     // X expiry_ms org \0 key -> ""
 inline constexpr char kGroupTag = 'U';      // U scope \0 group -> cursor (u64 LE)
