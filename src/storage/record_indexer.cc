@@ -17,10 +17,8 @@ void PutListing(rocksdb::WriteBatch* wb, const std::string& k, KnownListings* kn
 }  // namespace
 
 bool KnownListings::Learn(const std::string& key) {
-  if (keys_.count(key) != 0) return false;
-  if (keys_.size() >= max_keys_) keys_.clear();
-  keys_.insert(key);
-  return true;
+  if (keys_.size() >= max_keys_ && keys_.count(key) == 0) keys_.clear();
+  return keys_.insert(key).second;
 }
 
 AppendResult ResultFromRecord(const EventsRecordView& r, uint32_t shard) {
