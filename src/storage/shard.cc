@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint32_t kIdlePollMs = 100;
 constexpr int kPrefetchThreads = 2;
-constexpr uint64_t kFlushEveryBytes = 512u << 20;  // bounds the log replayed after a crash
+constexpr uint64_t kFlushEveryBytes = 1024u << 20;  // bounds the log replayed after a crash
 constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
 constexpr uint64_t kSweepEveryNs = 5'000'000'000ull;
 constexpr int kMaxSweepKeys = 1000;
