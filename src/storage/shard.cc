@@ -315,6 +315,13 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
                          b->file_offset + b->logical_size - tail_start);
   }
   for (StreamHead* h : b->pinned) heads_.Unpin(h);
+  // Statistics before any acknowledgement: a client that saw its ack reads stats that include it.
+  stat_batches_.fetch_add(1, std::memory_order_relaxed);
+  stat_batch_bytes_.fetch_add(b->buf.size() - b->zero_fill, std::memory_order_relaxed);
+  stat_events_.fetch_add(b->events, std::memory_order_relaxed);
+  stat_appends_.fetch_add(b->completions.size(), std::memory_order_relaxed);
+  stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
+  PublishHeadStats();
   // Watchers hear of the commit before any writer is acknowledged: a client that saw its ack
   // and then starts a LIVE watch never gets that event pushed.
   if (b->events > 0 && options_.on_commit) options_.on_commit(id_, b->checkpoint.next_position);
@@ -346,12 +353,6 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   for (auto it = tentative_schemas_.begin(); it != tentative_schemas_.end();) {
     it = it->second.second == b->seq ? tentative_schemas_.erase(it) : std::next(it);
   }
-  stat_batches_.fetch_add(1, std::memory_order_relaxed);
-  stat_batch_bytes_.fetch_add(b->buf.size() - b->zero_fill, std::memory_order_relaxed);
-  stat_events_.fetch_add(b->events, std::memory_order_relaxed);
-  stat_appends_.fetch_add(b->completions.size(), std::memory_order_relaxed);
-  stat_next_position_.store(b->checkpoint.next_position, std::memory_order_relaxed);
-  PublishHeadStats();
   unflushed_log_bytes_ += b->buf.size() - b->zero_fill;
   CloseSealedSegmentFds();
   RecycleBatch(std::move(b));
