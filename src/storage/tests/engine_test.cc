@@ -13,7 +13,9 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <thread>
+#include <utility>
 
 #include "base/clock.h"
 #include "io/env.h"
@@ -102,7 +104,24 @@ TEST_F(EngineTest, AppendAssignsVersionsAndGapFreePositions) {
 
 TEST_F(EngineTest, StatsIncludeEveryAcknowledgedAppend) {
   // The shard publishes its statistics before it acknowledges, so a reader that saw the ack
-  // never reads a next position behind it.
+  // never reads a next position behind it. Checked first inside the callback itself (it runs
+  // on the shard's thread, so the order is deterministic), then from the caller's thread.
+  for (int i = 0; i < 20; ++i) {
+    std::promise<std::pair<uint64_t, uint64_t>> seen;  // (last position, stats next position)
+    Engine* engine = engine_.get();
+    engine_->Append(
+        One("acme/order/cb", Expected::Any(), {Ev("Ev", "d")}),
+        [&seen, engine](Result<AppendResult> r) {
+          if (!r.ok()) {
+            seen.set_value({0, 0});
+            return;
+          }
+          seen.set_value({r->last_position, engine->Stats().shards[r->shard].next_position});
+        });
+    auto [last, next] = seen.get_future().get();
+    ASSERT_NE(last, 0u) << "append " << i << " failed";
+    ASSERT_EQ(next, last + 1) << "append " << i;
+  }
   for (int i = 0; i < 3000; ++i) {
     auto a = Append("acme/order/" + std::to_string(i % 7), Expected::Any(), 1);
     ASSERT_TRUE(a.ok()) << a.status().ToString();
