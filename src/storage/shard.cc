@@ -159,7 +159,11 @@ uint64_t Shard::NextTimestamp() {
 }
 
 Result<StreamHead*> Shard::GetHead(const std::string& stream) {
-  if (StreamHead* h = heads_.Find(stream)) return h;
+  // The head-cache figures are published at every lookup: a request answered at once (a
+  // conflict, a committed duplicate) may reply before the loop turn ends.
+  StreamHead* cached = heads_.Find(stream);
+  PublishHeadStats();
+  if (cached != nullptr) return cached;
   // A cold head: one point lookup (bloom filter, then at most one block per level).
   CAIRN_ASSIGN_OR_RETURN(auto v, IndexGet(index::StreamKey(stream)));
   StreamHead head;
@@ -174,7 +178,9 @@ Result<StreamHead*> Shard::GetHead(const std::string& stream) {
     head.deleted = m->deleted;
     head.exists = true;
   }
-  return heads_.Insert(stream, head);
+  StreamHead* inserted = heads_.Insert(stream, head);
+  PublishHeadStats();
+  return inserted;
 }
 
 Shard::Batch* Shard::NewBatch() {

@@ -31,7 +31,6 @@ void Shard::DrainInbound() {
     Process(std::move(next));
     ++n;
   }
-  if (n > 0) PublishHeadStats();  // refused requests (conflicts) look heads up too
 }
 
 bool Shard::FrontReady() const { return pending_scanned_ > 0 && pending_.front().warming == 0; }

@@ -128,6 +128,22 @@ TEST_F(EngineTest, StatsIncludeEveryAcknowledgedAppend) {
     ASSERT_EQ(engine_->Stats().shards[a->shard].next_position, a->last_position + 1)
         << "append " << i;
   }
+  // A request refused at once (a conflict) is answered inside the shard's loop turn: the head
+  // lookup it made is already counted when its callback runs.
+  auto first = Append("acme/order/conflict", Expected::Any(), 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const uint32_t shard = first->shard;
+  const uint64_t hits = engine_->Stats().shards[shard].head_hits;
+  std::promise<std::pair<bool, uint64_t>> refused;  // (conflict, head hits in the callback)
+  Engine* engine = engine_.get();
+  engine_->Append(One("acme/order/conflict", Expected::NoStream(), {Ev("Ev", "d")}),
+                  [&refused, engine, shard](Result<AppendResult> r) {
+                    refused.set_value({!r.ok() && r.status().code() == StatusCode::kConflict,
+                                       engine->Stats().shards[shard].head_hits});
+                  });
+  auto [conflict, hits_in_callback] = refused.get_future().get();
+  EXPECT_TRUE(conflict);
+  EXPECT_EQ(hits_in_callback, hits + 1);
 }
 
 TEST_F(EngineTest, ExpectedVersionKinds) {
