@@ -42,6 +42,11 @@ struct EngineOptions {
   // One data key per stream instead of per org (needed to shred one stream).
   bool encryption_key_per_stream = false;
 
+  // No thread per shard: the caller runs each shard's loop on a thread of its own
+  // (Engine::hosted_shard), as the server does on its network threads. A shard whose disk
+  // cannot be waited on from another loop keeps its own thread.
+  bool hosted_shards = false;
+
   // Called on a shard's thread after each group commit that added events, once they are
   // durable and readable and before their writers are acknowledged: `next_position` is the
   // shard's first position not yet written. Keep it short (it delays the acknowledgements).

@@ -34,6 +34,9 @@ class AsyncDisk {
   virtual void Wake() = 0;
   // Writes submitted and not yet completed.
   virtual uint32_t InFlight() const = 0;
+  // A descriptor that polls readable when Poll has completions to return, or a Wake is
+  // pending (-1: none; then a shard needs a thread of its own to wait in Poll).
+  virtual int WaitFd() const { return -1; }
 };
 
 }  // namespace cairn

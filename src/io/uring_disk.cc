@@ -33,6 +33,11 @@ class UringDisk final : public AsyncDisk {
   Status Init(uint32_t depth) {
     event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (event_fd_ < 0) return Status::IoError(std::string("eventfd: ") + std::strerror(errno));
+    // No setup flags, deliberately: a hosted shard's host waits on this ring's descriptor from
+    // its own ring (WaitFd), which needs completions posted as soon as they happen, by task
+    // work that interrupts the submitting thread's wait. DEFER_TASKRUN (completions posted only
+    // when this ring is asked), COOP_TASKRUN (no interruption) or SINGLE_ISSUER would let the
+    // host sleep through a finished write.
     int r = io_uring_queue_init(depth, &ring_, 0);
     if (r < 0) return Status::IoError(std::string("io_uring_queue_init: ") + std::strerror(-r));
     ring_ready_ = true;
@@ -85,6 +90,7 @@ class UringDisk final : public AsyncDisk {
   }
 
   uint32_t InFlight() const override { return static_cast<uint32_t>(pending_.size()); }
+  int WaitFd() const override { return ring_.ring_fd; }
 
  private:
   io_uring_sqe* GetSqe() {

@@ -1,11 +1,13 @@
 #include "reactor/reactor.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -25,10 +27,38 @@ class Reactor::Waker final : public IoHandler {
   Reactor* reactor_;
 };
 
+// Completes when a hosted loop's descriptor polls readable: its only job is to end the wait.
+// A one-shot poll, armed again at each completion (a poll on another io_uring's descriptor is
+// one-shot in the kernel anyway, to rule out wake-up loops between rings).
+class Reactor::HostWake final : public IoHandler {
+ public:
+  HostWake(Reactor* r, int fd) : reactor_(r), fd_(fd) {}
+  void Arm() {
+    io_uring_sqe* sqe = reactor_->Sqe();
+    io_uring_prep_poll_add(sqe, fd_, POLLIN);
+    reactor_->Submit(sqe, this);
+  }
+  void OnIo(int result, uint32_t /*flags*/) override {
+    if (result < 0) {
+      // Not expected (the descriptor lives as long as the loop). Armed again it would fail at
+      // once every turn: the loop is left to the reactor's tick instead, and it says so.
+      std::fprintf(stderr, "cairn: reactor: poll of a hosted loop failed: %s\n",
+                   std::strerror(-result));
+      return;
+    }
+    if (!reactor_->stopping()) Arm();
+  }
+
+ private:
+  Reactor* reactor_;
+  int fd_;
+};
+
 Reactor::~Reactor() {
   if (ring_ready_) io_uring_queue_exit(&ring_);
   if (event_fd_ >= 0) close(event_fd_);
   delete waker_;
+  for (HostWake* w : host_wakes_) delete w;
 }
 
 Status Reactor::Init() {
@@ -74,6 +104,11 @@ void Reactor::ArmWaker() {
   Submit(sqe, waker_);
 }
 
+void Reactor::Host(Hosted* loop) {
+  CAIRN_ASSERT(loop->WaitFd() >= 0);
+  hosted_.push_back(loop);
+}
+
 void Reactor::Post(Task* task) {
   Task* head = inbox_.load(std::memory_order_relaxed);
   do {
@@ -81,7 +116,8 @@ void Reactor::Post(Task* task) {
   } while (!inbox_.compare_exchange_weak(head, task, std::memory_order_release,
                                          std::memory_order_relaxed));
   // Only the push that makes the inbox non-empty wakes the loop; the loop drains it whole.
-  if (head == nullptr) {
+  // The loop's own thread (a hosted shard's acknowledgement) is awake already.
+  if (head == nullptr && owner_.load(std::memory_order_relaxed) != std::this_thread::get_id()) {
     uint64_t one = 1;
     ssize_t n = write(event_fd_, &one, sizeof(one));
     (void)n;  // EAGAIN: the counter is saturated, so the loop is awake anyway
@@ -130,16 +166,30 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
     CAIRN_ASSERT_MSG(rc == 0, "io_uring_register(ENABLE_RINGS) failed");
     disabled_ = false;
   }
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  for (Hosted* h : hosted_) {
+    h->Attach();
+    host_wakes_.push_back(new HostWake(this, h->WaitFd()));
+    host_wakes_.back()->Arm();
+  }
   uint64_t next_tick = NowMs() + tick_ms;
   while (!stopping()) {
     uint64_t now = NowMs();
     uint64_t wait_ms = next_tick > now ? next_tick - now : 0;
+    // Sleep only if no hosted loop has work ready (each announces the sleep as it answers, so
+    // work arriving later wakes the ring) and nothing waits in the inbox (a task may have
+    // posted to it from this thread, which writes no eventfd).
+    bool sleep = wait_ms > 0;
+    for (size_t i = 0; sleep && i < hosted_.size(); ++i) sleep = hosted_[i]->PrepareSleep();
+    if (inbox_.load(std::memory_order_acquire) != nullptr) sleep = false;
+    if (!sleep) wait_ms = 0;
     __kernel_timespec ts{};
     ts.tv_sec = static_cast<int64_t>(wait_ms / 1000);
     ts.tv_nsec = static_cast<int64_t>((wait_ms % 1000) * 1000000);
     io_uring_cqe* cqe = nullptr;
     int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     (void)rc;  // -ETIME and -EINTR: nothing completed; handled below
+    for (Hosted* h : hosted_) h->Awake();
     unsigned head;
     unsigned seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -149,13 +199,21 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
     }
     io_uring_cq_advance(&ring_, seen);
     RunInbox();
+    if (!hosted_.empty()) {
+      // Requests the network completions handed to a hosted shard join its next write now;
+      // the acknowledgements it posts to this reactor go out in the same turn.
+      for (Hosted* h : hosted_) h->Step();
+      RunInbox();
+    }
     now = NowMs();
     if (now >= next_tick) {
       if (tick) tick();
       next_tick = now + tick_ms;
     }
   }
+  for (Hosted* h : hosted_) h->Detach();
   RunInbox();
+  owner_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
 }  // namespace cairn::reactor

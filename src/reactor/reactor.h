@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <thread>
+#include <vector>
 
 #include "cairn/status.h"
 
@@ -36,6 +38,23 @@ class Task {
   ~Task() = default;
 };
 
+// A loop that runs on the reactor's thread between network completions: a storage shard's
+// (docs/internals/server.md). The reactor calls Attach when its loop starts, Step every turn,
+// PrepareSleep (on every hosted loop) before it would sleep and Awake after, and Detach when
+// its loop ends. While it sleeps, WaitFd() becoming readable wakes it.
+class Hosted {
+ public:
+  virtual void Attach() = 0;
+  virtual void Detach() = 0;
+  virtual void Step() = 0;
+  virtual bool PrepareSleep() = 0;  // false: work is ready, do not sleep
+  virtual void Awake() = 0;
+  virtual int WaitFd() const = 0;
+
+ protected:
+  ~Hosted() = default;
+};
+
 class Reactor {
  public:
   explicit Reactor(uint32_t ring_entries = 4096) : ring_entries_(ring_entries) {}
@@ -57,9 +76,12 @@ class Reactor {
 
   // Thread-safe, lock-free: `task` runs on this reactor's thread.
   void Post(Task* task);
+  // Before Run: `loop` runs on this reactor's thread (see Hosted); it must outlive Run.
+  void Host(Hosted* loop);
 
  private:
   class Waker;
+  class HostWake;
   void ArmWaker();
   void RunInbox();
 
@@ -68,6 +90,11 @@ class Reactor {
   bool ring_ready_ = false;
   bool disabled_ = false;  // created disabled: Run's thread enables it and becomes its issuer
   int event_fd_ = -1;
+  std::vector<Hosted*> hosted_;
+  std::vector<HostWake*> host_wakes_;  // one multishot poll per hosted loop; owned
+  // The thread running Run(): a Post from it needs no eventfd write (the loop looks at the
+  // inbox before it sleeps).
+  std::atomic<std::thread::id> owner_{};
   uint64_t event_value_ = 0;
   Waker* waker_ = nullptr;
   std::atomic<Task*> inbox_{nullptr};

@@ -156,6 +156,7 @@ Status Server::Open() {
   limits.heartbeat_s = config_.watch_heartbeat_s;
   watches_ = std::make_unique<Watches>(limits);
   EngineOptions options = ToEngineOptions(config_);
+  options.hosted_shards = true;  // run by the network threads, below
   options.on_commit = [w = watches_.get()](uint32_t shard, uint64_t next) {
     w->OnCommit(shard, next);
   };
@@ -186,6 +187,14 @@ Status Server::Open() {
   }
   resp_port_ = resp_port;
   http_port_ = http_port;
+  // Each shard's loop runs on a network thread: a request for a shard of the thread that read
+  // it is written and acknowledged without a hand-off (docs/internals/server.md).
+  for (uint32_t s = 0; s < engine_->shard_count(); ++s) {
+    ShardLoop* loop = engine_->hosted_shard(s);
+    if (loop == nullptr) continue;  // a disk that cannot be waited on: the shard has a thread
+    shard_hosts_.push_back(std::make_unique<ShardHost>(loop));
+    workers_[s % workers_.size()]->reactor().Host(shard_hosts_.back().get());
+  }
   for (size_t i = 0; i < workers_.size(); ++i) {
     threads_.emplace_back([w = workers_[i].get(), i] {
       SetThreadName("cairn-net-" + std::to_string(i));

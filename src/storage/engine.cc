@@ -38,6 +38,14 @@ struct Engine::Impl {
     if (lock_fd >= 0) (void)env->fs()->CloseFile(lock_fd);
   }
 
+  // A synchronous wait on a thread that hosts a shard would never end (the shard's loop
+  // runs only between that thread's waits).
+  void AssertNotOnAHost() const {
+    for (const auto& s : shards) {
+      CAIRN_ASSERT_MSG(!s->OnHostThread(), "a synchronous engine call on a shard's host thread");
+    }
+  }
+
   std::string ShardDir(uint32_t i) const {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "/shard-%03u", i);
@@ -223,6 +231,7 @@ void Engine::Trim(TrimRequest request, StateCallback done) {
 }
 
 Result<AppendResult> Engine::AppendSync(AppendRequest request) {
+  impl_->AssertNotOnAHost();
   SyncWait<AppendResult> w;
   auto f = w.promise.get_future();
   Append(std::move(request), w.Callback());
@@ -230,6 +239,7 @@ Result<AppendResult> Engine::AppendSync(AppendRequest request) {
 }
 
 Result<StreamInfo> Engine::DeleteSync(DeleteRequest request) {
+  impl_->AssertNotOnAHost();
   SyncWait<StreamInfo> w;
   auto f = w.promise.get_future();
   Delete(std::move(request), w.Callback());
@@ -237,6 +247,7 @@ Result<StreamInfo> Engine::DeleteSync(DeleteRequest request) {
 }
 
 Result<StreamInfo> Engine::TrimSync(TrimRequest request) {
+  impl_->AssertNotOnAHost();
   SyncWait<StreamInfo> w;
   auto f = w.promise.get_future();
   Trim(std::move(request), w.Callback());
@@ -392,6 +403,7 @@ void Engine::DeleteGroup(std::string group, std::string scope, GroupCallback don
 }
 
 Result<GroupWriteResult> Engine::CommitGroupSync(GroupCursor request) {
+  impl_->AssertNotOnAHost();
   SyncWait<GroupWriteResult> w;
   auto f = w.promise.get_future();
   CommitGroup(std::move(request), w.Callback());
@@ -399,6 +411,7 @@ Result<GroupWriteResult> Engine::CommitGroupSync(GroupCursor request) {
 }
 
 Result<GroupWriteResult> Engine::DeleteGroupSync(std::string group, std::string scope) {
+  impl_->AssertNotOnAHost();
   SyncWait<GroupWriteResult> w;
   auto f = w.promise.get_future();
   DeleteGroup(std::move(group), std::move(scope), w.Callback());
@@ -453,6 +466,7 @@ void Engine::RegisterSchema(SchemaDefinition schema, SchemaCallback done) {
 }
 
 Result<bool> Engine::RegisterSchemaSync(SchemaDefinition schema) {
+  impl_->AssertNotOnAHost();
   SyncWait<bool> w;
   auto f = w.promise.get_future();
   RegisterSchema(std::move(schema), w.Callback());
@@ -538,6 +552,11 @@ Result<VerifyResult> Engine::Verify(const VerifyRequest& request,
 }
 
 uint32_t Engine::shard_count() const { return impl_->manifest.shards; }
+ShardLoop* Engine::hosted_shard(uint32_t s) {
+  CAIRN_ASSERT(s < impl_->shards.size());
+  Shard* shard = impl_->shards[s].get();
+  return shard->hosted() ? shard : nullptr;
+}
 ShardKey Engine::shard_key() const { return impl_->manifest.shard_key; }
 const std::string& Engine::data_dir() const { return impl_->options.data_dir; }
 

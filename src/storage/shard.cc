@@ -53,6 +53,8 @@ Status Shard::Open(const IndexResources& resources) {
   prefetch_pool_ =
       std::make_unique<BlockingPool>(kPrefetchThreads, "cairn-lookup-" + std::to_string(id_));
   accepting_ = true;
+  hosted_ = options_.hosted_shards && disk_->WaitFd() >= 0;
+  if (hosted_) return Status::Ok();  // a host thread runs the loop (Attach)
   thread_ = std::thread([this] {
     SetThreadName("cairn-shard-" + std::to_string(id_));
     Run();
@@ -86,6 +88,10 @@ void Shard::Stop() {
   stopping_ = true;
   disk_->Wake();
   if (thread_.joinable()) thread_.join();
+  if (hosted_) {
+    CAIRN_ASSERT_MSG(!host_attached_.load(), "a hosted shard stopped while its host runs it");
+    Run();  // the host is gone: the queued and in-flight writes finish on this thread
+  }
   prefetch_pool_.reset();  // every prefetch has finished: the loop waited for them
   // Anything that slipped in after the loop's last look is refused, never dropped.
   std::unique_ptr<WriteOp> op;
@@ -120,6 +126,57 @@ void Shard::Run() {
     for (const IoCompletion& c : completions) OnWriteDone(c);
     Periodic();
   }
+}
+
+void Shard::Attach() {
+  CAIRN_ASSERT(hosted_ && !host_attached_.load());
+  host_thread_.store(std::this_thread::get_id());
+  host_attached_.store(true);
+}
+
+void Shard::Detach() {
+  // The writes this thread submitted finish before it leaves: io_uring cancels what an
+  // exiting thread left queued in the kernel. New requests wait for Stop().
+  CAIRN_ASSERT(OnHostThread());
+  while (write_in_flight_) {
+    host_completions_.clear();
+    Status st = disk_->Poll(&host_completions_, kIdlePollMs);
+    if (!st.ok()) {
+      FailStop(st);
+      break;  // the ring itself failed: nothing more will complete
+    }
+    for (const IoCompletion& c : host_completions_) OnWriteDone(c);
+  }
+  sleeping_.store(false);
+  host_thread_.store(std::thread::id());
+  host_attached_.store(false);
+}
+
+// One turn of Run()'s loop without its wait: the host waits on WaitFd() instead.
+void Shard::Step() {
+  CAIRN_DASSERT(OnHostThread());
+  DrainInbound();
+  MaybeSubmit();
+  host_completions_.clear();
+  Status st = disk_->Poll(&host_completions_, 0);
+  if (!st.ok()) FailStop(st);
+  for (const IoCompletion& c : host_completions_) OnWriteDone(c);
+  Periodic();
+}
+
+bool Shard::PrepareSleep() {
+  CAIRN_DASSERT(OnHostThread());
+  // As in Run(): announce the sleep, then look again, so that a Submit either is seen here
+  // or sees `sleeping_` and wakes the disk (which makes WaitFd() readable).
+  sleeping_.store(true);
+  // A prefetch that finished after this turn's DrainInbound woke the disk ring, and Step's
+  // Poll may have taken that wake-up: take what it warmed here, then look.
+  CollectWarmed();
+  if (!inbound_.Empty() || FrontReady()) {
+    sleeping_.store(false);
+    return false;
+  }
+  return true;
 }
 
 void Shard::PublishHeadStats() {
@@ -285,7 +342,11 @@ void Shard::ZeroFillAhead(Batch* b) {
 }
 
 void Shard::OnWriteDone(const IoCompletion& c) {
-  if (!failed_.ok()) return;  // already failed stop; nothing more completes
+  if (!failed_.ok()) {  // already failed stop: nothing more completes
+    write_in_flight_ = false;
+    failed_in_flight_.reset();
+    return;
+  }
   CAIRN_ASSERT(write_in_flight_ && !batches_.empty() && batches_.front()->seq == c.token);
   write_in_flight_ = false;
   if (c.result < 0) {
@@ -413,6 +474,9 @@ void Shard::FailStop(const Status& cause) {
       if (c.on_schema) c.on_schema(failed_);
     }
   }
+  // The batch whose write is in flight stays allocated until the write completes: the kernel
+  // reads its buffer (O_DIRECT) until then.
+  if (write_in_flight_ && !batches_.empty()) failed_in_flight_ = std::move(batches_.front());
   batches_.clear();
   tentative_groups_.clear();
   tentative_schemas_.clear();

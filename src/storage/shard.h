@@ -76,7 +76,7 @@ struct WriteOp {
 // A shard's counters, as the engine reports them (cairn/engine.h).
 using ShardStats = EngineStats::Shard;
 
-class Shard {
+class Shard final : public ShardLoop {
  public:
   Shard(uint32_t id, const EngineOptions& options, Env* env, std::string dir,
         uint64_t heads_budget_bytes);
@@ -88,6 +88,17 @@ class Shard {
   void Submit(std::unique_ptr<WriteOp> op);
   // Stops accepting, finishes queued and in-flight writes, persists the index, joins.
   void Stop();
+  // Hosted (EngineOptions::hosted_shards and a disk that can be waited on): no thread of its
+  // own; a host thread runs the loop through ShardLoop.
+  bool hosted() const { return hosted_; }
+  void Attach() override;
+  void Detach() override;
+  void Step() override;
+  bool PrepareSleep() override;
+  void Awake() override { sleeping_.store(false); }
+  int WaitFd() const override { return disk_->WaitFd(); }
+  // True on the thread that hosts this shard (a synchronous wait for it there would never end).
+  bool OnHostThread() const { return host_thread_.load() == std::this_thread::get_id(); }
 
   uint32_t id() const { return id_; }
   const ShardIndex* index() const { return index_.get(); }
@@ -223,6 +234,11 @@ class Shard {
   std::vector<std::unique_ptr<Batch>> spare_batches_;
   static constexpr size_t kMaxSpareBatches = 2;
   bool write_in_flight_ = false;
+  bool hosted_ = false;
+  std::atomic<bool> host_attached_{false};
+  std::atomic<std::thread::id> host_thread_{};
+  std::unique_ptr<Batch> failed_in_flight_;     // kept until its write completes (FailStop)
+  std::vector<IoCompletion> host_completions_;  // Step's, kept to reuse the vector
   uint64_t next_batch_seq_ = 1;
   std::unordered_map<std::string, InFlightKey> inflight_keys_;
   // Group cursors written by batches not yet indexed: key -> (cursor or nullopt when
