@@ -20,9 +20,10 @@ struct EngineOptions {
   bool create_if_missing = true;
 
   uint64_t segment_size_bytes = 256ull << 20;
-  // Prepare each shard's next segment in the background: allocated, written with zeros and
-  // synced, so the log's fdatasyncs do not also commit file-system metadata
-  // (docs/internals/write-path.md). Off: the segment is only allocated, when it starts.
+  // A log write under 256 KiB that reaches past the written part of its segment carries zeros
+  // up to 1 MiB ahead, so that the commits after it write into blocks the file system counts as
+  // written and their durable writes do not also commit file-system metadata
+  // (docs/internals/write-path.md). Off: only the records are written.
   bool segment_zero_fill = true;
   // One budget for every cache: stream heads, RocksDB block cache and memtables.
   uint64_t memory_budget_bytes = 512ull << 20;
