@@ -2,9 +2,9 @@
 // Cairn's embeddable storage engine (libcairn).
 //
 // An Engine owns a data directory: a manifest, and per shard a log of segment files and
-// an index. Writes (Append, Delete, Trim) are asynchronous: the callback runs exactly once,
-// on the shard's thread, after the write is durable (or with the error that refused it);
-// keep callbacks short. The *Sync variants block the caller. Reads are synchronous,
+// an index. Writes (Append, Delete, Trim) are asynchronous: the callback runs exactly once, on
+// the thread running the shard's loop, after the write is durable (or with the error that
+// refused it); keep callbacks short. The *Sync variants block the caller. Reads are synchronous,
 // thread-safe, and see only durable events.
 
 #include <array>

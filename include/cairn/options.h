@@ -48,9 +48,10 @@ struct EngineOptions {
   // cannot be waited on from another loop keeps its own thread.
   bool hosted_shards = false;
 
-  // Called on a shard's thread after each group commit that added events, once they are
-  // durable and readable and before their writers are acknowledged: `next_position` is the
-  // shard's first position not yet written. Keep it short (it delays the acknowledgements).
+  // Called on the thread running a shard's loop (a network thread in the server) after each group
+  // commit that added events, once they are durable and readable and before their writers are
+  // acknowledged: `next_position` is the shard's first position not yet written. Keep it short (it
+  // delays the acknowledgements).
   std::function<void(uint32_t shard, uint64_t next_position)> on_commit;
 
   Env* env = nullptr;  // nullptr: the real disk, clock and randomness

@@ -40,8 +40,8 @@ class Task {
 
 // A loop that runs on the reactor's thread between network completions: a storage shard's
 // (docs/internals/server.md). The reactor calls Attach when its loop starts, Step every turn,
-// PrepareSleep (on every hosted loop) before it would sleep and Awake after, and Detach when
-// its loop ends. While it sleeps, WaitFd() becoming readable wakes it.
+// PrepareSleep (on each hosted loop until one has work) before it would sleep and Awake after, and
+// Detach when its loop ends. While it sleeps, WaitFd() becoming readable wakes it.
 class Hosted {
  public:
   virtual void Attach() = 0;
@@ -91,7 +91,7 @@ class Reactor {
   bool disabled_ = false;  // created disabled: Run's thread enables it and becomes its issuer
   int event_fd_ = -1;
   std::vector<Hosted*> hosted_;
-  std::vector<HostWake*> host_wakes_;  // one multishot poll per hosted loop; owned
+  std::vector<HostWake*> host_wakes_;  // one poll per hosted loop, re-armed; owned
   // The thread running Run(): a Post from it needs no eventfd write (the loop looks at the
   // inbox before it sleeps).
   std::atomic<std::thread::id> owner_{};
