@@ -104,7 +104,7 @@ void Reactor::ArmWaker() {
   Submit(sqe, waker_);
 }
 
-void Reactor::Host(Hosted* loop) {
+void Reactor::Host(ShardLoop* loop) {
   CAIRN_ASSERT(loop->WaitFd() >= 0);
   hosted_.push_back(loop);
 }
@@ -167,7 +167,7 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
     disabled_ = false;
   }
   owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  for (Hosted* h : hosted_) {
+  for (ShardLoop* h : hosted_) {
     h->Attach();
     host_wakes_.push_back(new HostWake(this, h->WaitFd()));
     host_wakes_.back()->Arm();
@@ -189,7 +189,7 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
     io_uring_cqe* cqe = nullptr;
     int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     (void)rc;  // -ETIME and -EINTR: nothing completed; handled below
-    for (Hosted* h : hosted_) h->Awake();
+    for (ShardLoop* h : hosted_) h->Awake();
     unsigned head;
     unsigned seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -202,7 +202,7 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
     if (!hosted_.empty()) {
       // Requests the network completions handed to a hosted shard join its next write now;
       // the acknowledgements it posts to this reactor go out in the same turn.
-      for (Hosted* h : hosted_) h->Step();
+      for (ShardLoop* h : hosted_) h->Step();
       RunInbox();
     }
     now = NowMs();
@@ -211,7 +211,7 @@ void Reactor::Run(const std::function<void()>& tick, uint32_t tick_ms) {
       next_tick = now + tick_ms;
     }
   }
-  for (Hosted* h : hosted_) h->Detach();
+  for (ShardLoop* h : hosted_) h->Detach();
   RunInbox();
   owner_.store(std::thread::id(), std::memory_order_relaxed);
 }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/shard_loop.h"
 #include "cairn/status.h"
 
 namespace cairn::reactor {
@@ -38,23 +39,6 @@ class Task {
   ~Task() = default;
 };
 
-// A loop that runs on the reactor's thread between network completions: a storage shard's
-// (docs/internals/server.md). The reactor calls Attach when its loop starts, Step every turn,
-// PrepareSleep (on each hosted loop until one has work) before it would sleep and Awake after, and
-// Detach when its loop ends. While it sleeps, WaitFd() becoming readable wakes it.
-class Hosted {
- public:
-  virtual void Attach() = 0;
-  virtual void Detach() = 0;
-  virtual void Step() = 0;
-  virtual bool PrepareSleep() = 0;  // false: work is ready, do not sleep
-  virtual void Awake() = 0;
-  virtual int WaitFd() const = 0;
-
- protected:
-  ~Hosted() = default;
-};
-
 class Reactor {
  public:
   explicit Reactor(uint32_t ring_entries = 4096) : ring_entries_(ring_entries) {}
@@ -76,8 +60,11 @@ class Reactor {
 
   // Thread-safe, lock-free: `task` runs on this reactor's thread.
   void Post(Task* task);
-  // Before Run: `loop` runs on this reactor's thread (see Hosted); it must outlive Run.
-  void Host(Hosted* loop);
+  // Before Run: `loop` runs on this reactor's thread, which calls Attach when its loop
+  // starts, Step every turn after the network completions and the inbox, PrepareSleep before
+  // it would sleep (waking when WaitFd() polls readable) and Awake after, and Detach when its
+  // loop ends. `loop` must outlive Run.
+  void Host(ShardLoop* loop);
 
  private:
   class Waker;
@@ -90,7 +77,7 @@ class Reactor {
   bool ring_ready_ = false;
   bool disabled_ = false;  // created disabled: Run's thread enables it and becomes its issuer
   int event_fd_ = -1;
-  std::vector<Hosted*> hosted_;
+  std::vector<ShardLoop*> hosted_;
   std::vector<HostWake*> host_wakes_;  // one poll per hosted loop, re-armed; owned
   // The thread running Run(): a Post from it needs no eventfd write (the loop looks at the
   // inbox before it sleeps).

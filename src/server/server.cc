@@ -192,8 +192,7 @@ Status Server::Open() {
   for (uint32_t s = 0; s < engine_->shard_count(); ++s) {
     ShardLoop* loop = engine_->hosted_shard(s);
     if (loop == nullptr) continue;  // a disk that cannot be waited on: the shard has a thread
-    shard_hosts_.push_back(std::make_unique<ShardHost>(loop));
-    workers_[s % workers_.size()]->reactor().Host(shard_hosts_.back().get());
+    workers_[s % workers_.size()]->reactor().Host(loop);
   }
   for (size_t i = 0; i < workers_.size(); ++i) {
     threads_.emplace_back([w = workers_[i].get(), i] {

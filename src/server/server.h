@@ -71,21 +71,6 @@ class Server {
   std::unique_ptr<BlockingPool> verifies_;  // one thread at the lowest CPU and I/O priority
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
-  // A shard's loop run by a network thread (shard s on reactor s mod reactors).
-  class ShardHost final : public reactor::Hosted {
-   public:
-    explicit ShardHost(ShardLoop* loop) : loop_(loop) {}
-    void Attach() override { loop_->Attach(); }
-    void Detach() override { loop_->Detach(); }
-    void Step() override { loop_->Step(); }
-    bool PrepareSleep() override { return loop_->PrepareSleep(); }
-    void Awake() override { loop_->Awake(); }
-    int WaitFd() const override { return loop_->WaitFd(); }
-
-   private:
-    ShardLoop* loop_;
-  };
-  std::vector<std::unique_ptr<ShardHost>> shard_hosts_;
   uint16_t resp_port_ = 0;
   uint16_t http_port_ = 0;
   std::atomic<uint32_t> connections_{0};

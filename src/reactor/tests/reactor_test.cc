@@ -73,7 +73,7 @@ TEST(Reactor, TickRunsWhileIdle) {
 
 // A hosted loop with the shard's wake-up protocol: work is queued from any thread, which
 // writes the loop's eventfd only if the loop announced it would sleep.
-class FakeLoop final : public Hosted {
+class FakeLoop final : public ShardLoop {
  public:
   FakeLoop() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
   ~FakeLoop() { close(fd_); }
