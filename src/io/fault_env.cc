@@ -125,10 +125,12 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
     return Status::Ok();
   }
 
-  // Writes through a buffered descriptor so any length can persist (O_DIRECT cannot).
+  // Writes through a buffered descriptor so any length can persist (O_DIRECT cannot). Opened
+  // through /proc/self/fd, not by the path the file was opened with: a segment is opened
+  // under its temporary name and renamed.
   Status PersistPrefix(int fd, const void* buf, uint32_t n, uint64_t offset) {
     FileSystem* fs = PosixFileSystem();
-    auto bfd = fs->OpenFile(env_->PathOf(fd), O_WRONLY, 0);
+    auto bfd = fs->OpenFile("/proc/self/fd/" + std::to_string(fd), O_WRONLY, 0);
     if (!bfd.ok()) return bfd.status();
     Status st = fs->WriteAt(*bfd, buf, n, offset);
     if (st.ok()) st = fs->SyncData(*bfd);

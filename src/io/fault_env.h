@@ -44,7 +44,7 @@ class FaultInjectionEnv final : public Env {
   Random* random() override { return base_->random(); }
   Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override;
 
-  // The path a file descriptor was opened with (for writes that bypass O_DIRECT).
+  // The path a file descriptor was opened with (for reads that flip a bit in one file).
   std::string PathOf(int fd);
   void RememberPath(int fd, const std::string& path);
 

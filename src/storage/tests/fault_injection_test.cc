@@ -126,13 +126,16 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
       p.torn_write_bytes = 5000;
       break;
   }
-  // The failing append: a 3-event append so that "partly there" would be visible.
+  // The failing append: 3 events so that "partly there" would be visible, large enough (a
+  // write of three blocks) that a short write (its first block) and the torn writes (100 and
+  // 5,000 bytes) keep part of it only.
+  auto big = [](int i) { return Payload(i) + std::string(3000, 'y'); };
   AppendRequest failing;
   failing.clauses.push_back({"acme/f/1",
                              Expected::Any(),
-                             {{"Ev", Payload(100), "", std::nullopt, std::nullopt},
-                              {"Ev", Payload(101), "", std::nullopt, std::nullopt},
-                              {"Ev", Payload(102), "", std::nullopt, std::nullopt}}});
+                             {{"Ev", big(100), "", std::nullopt, std::nullopt},
+                              {"Ev", big(101), "", std::nullopt, std::nullopt},
+                              {"Ev", big(102), "", std::nullopt, std::nullopt}}});
   auto f = e->AppendSync(failing);
   ASSERT_FALSE(f.ok());
   // Nothing is acknowledged after the fault: the shard stops accepting writes.
@@ -167,7 +170,7 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
   // failed) entirely present; never in part. Nothing after it exists.
   if (all.size() == 23u) {
     EXPECT_EQ(fault, Fault::kSyncEio) << "only a failed sync may leave its write on disk";
-    for (int k = 0; k < 3; ++k) EXPECT_EQ(all[20 + k].data, Payload(100 + k));
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(all[20 + k].data, big(100 + k));
   } else {
     EXPECT_EQ(all.size(), 20u);
   }
