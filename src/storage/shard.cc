@@ -38,6 +38,10 @@ Shard::Shard(uint32_t id, const EngineOptions& options, Env* env, std::string di
 
 Shard::~Shard() {
   if (thread_.joinable()) Stop();
+  segment_pool_.reset();  // finishes a segment being prepared (Stop not called)
+  prefetch_pool_.reset();
+  CollectOpenedSegment(/*wait=*/true);
+  DiscardSpareSegment();
   for (int fd : open_fds_) (void)env_->fs()->CloseFile(fd);
 }
 
@@ -52,6 +56,7 @@ Status Shard::Open(const IndexResources& resources) {
   stat_next_position_ = next_position_;
   prefetch_pool_ =
       std::make_unique<BlockingPool>(kPrefetchThreads, "cairn-lookup-" + std::to_string(id_));
+  segment_pool_ = std::make_unique<BlockingPool>(1, "cairn-segment-" + std::to_string(id_));
   accepting_ = true;
   hosted_ = options_.hosted_shards && disk_->WaitFd() >= 0;
   if (hosted_) return Status::Ok();  // a host thread runs the loop (Attach)
@@ -93,6 +98,9 @@ void Shard::Stop() {
     Run();  // the host is gone: the queued and in-flight writes finish on this thread
   }
   prefetch_pool_.reset();  // every prefetch has finished: the loop waited for them
+  segment_pool_.reset();   // so has every segment opening; a spare may still be prepared
+  CollectOpenedSegment(/*wait=*/true);  // after a fail-stop: its descriptor goes to open_fds_
+  DiscardSpareSegment();
   // Anything that slipped in after the loop's last look is refused, never dropped.
   std::unique_ptr<WriteOp> op;
   while (inbound_.TryPop(&op)) {
@@ -118,7 +126,8 @@ void Shard::Run() {
     uint32_t timeout = kIdlePollMs;
     sleeping_.store(true);
     if (!inbound_.Empty() || FrontReady() || (stopping_ && pending_.empty())) timeout = 0;
-    if (stopping_ && write_in_flight_) timeout = kIdlePollMs;
+    // Waiting for a write, or for a segment to open (its job wakes the disk when done).
+    if (stopping_ && (write_in_flight_ || opening_ != 0)) timeout = kIdlePollMs;
     completions.clear();
     Status st = disk_->Poll(&completions, timeout);
     sleeping_.store(false);
@@ -169,10 +178,11 @@ bool Shard::PrepareSleep() {
   // As in Run(): announce the sleep, then look again, so that a Submit either is seen here
   // or sees `sleeping_` and wakes the disk (which makes WaitFd() readable).
   sleeping_.store(true);
-  // A prefetch that finished after this turn's DrainInbound woke the disk ring, and Step's
-  // Poll may have taken that wake-up: take what it warmed here, then look.
+  // A prefetch or a segment opening that finished after this turn's DrainInbound woke the
+  // disk ring, and Step's Poll may have taken that wake-up: take what they did here, then
+  // look (a batch of the opened segment may now be written).
   CollectWarmed();
-  if (!inbound_.Empty() || FrontReady()) {
+  if (!inbound_.Empty() || FrontReady() || CanSubmit()) {
     sleeping_.store(false);
     return false;
   }
@@ -286,8 +296,14 @@ Result<Shard::Batch*> Shard::BatchWithRoom(size_t record_bytes) {
   bool segment_has_records = segment_end_ > format::kSegmentHeaderSize;
   if (segment_has_records && segment_end_ + record_bytes > options_.segment_size_bytes) {
     if (back != nullptr) Seal(back);
-    CAIRN_RETURN_IF_ERROR(StartSegment());
+    CAIRN_RETURN_IF_ERROR(StartSegment(/*in_background=*/true));
     return NewBatch();
+  }
+  // One spare at a time, and none while a segment opens (its job may still take the spare
+  // it was given from segment_jobs_).
+  if (spare_for_ == 0 && opening_ == 0 &&
+      segment_end_ + record_bytes > options_.segment_size_bytes / 2) {
+    RequestSpareSegment();
   }
   if (back == nullptr || back->sealed || back->segment_id != segment_id_) return NewBatch();
   if (!back->completions.empty() && back->logical_size + record_bytes > options_.max_batch_bytes) {
@@ -298,7 +314,7 @@ Result<Shard::Batch*> Shard::BatchWithRoom(size_t record_bytes) {
 }
 
 void Shard::MaybeSubmit() {
-  if (write_in_flight_ || batches_.empty() || !failed_.ok()) return;
+  if (!CanSubmit()) return;
   Batch* b = batches_.front().get();
   if (!b->sealed) Seal(b);
   b->buf.Resize(format::AlignUp(b->logical_size, format::kBlockSize));
@@ -427,7 +443,8 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
 
 void Shard::CloseSealedSegmentFds() {
   // Write descriptors of earlier segments are closed once no batch still writes to them,
-  // so a long-running shard holds two at most, not one per segment it ever wrote.
+  // so a long-running shard holds two at most, not one per segment it ever wrote (and the
+  // spare being prepared, which is not in open_fds_ until its segment opens).
   for (auto it = open_fds_.begin(); it != open_fds_.end();) {
     const int fd = *it;
     bool used = fd == segment_fd_;

@@ -6,6 +6,9 @@
 // index. Submit() may be called from any thread: it pushes onto a bounded lock-free queue
 // and wakes the thread. Readers (shard_reader.h) use the index and segment files from any
 // thread and see only what the shard thread has indexed, which is only ever durable data.
+// (In the server, a network thread runs the loop instead: hosted_shards, ShardLoop.) Two
+// lookup threads warm the index's caches for requests about to run; one segment thread
+// prepares and opens the next log segment (segment_jobs_).
 //
 // Write path (docs/internals/write-path.md): requests are checked against the stream
 // heads and encoded into the open batch; while one write + fdatasync is in flight the
@@ -15,10 +18,12 @@
 // is never retried: the shard fails stop and answers UNAVAILABLE until restarted.
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -151,7 +156,7 @@ class Shard final : public ShardLoop {
   void DrainInbound();
   void Prefetch();
   void PrefetchKey(Pending& p, std::string key);
-  void CollectWarmed();
+  void CollectWarmed();  // and a segment opening that finished (CollectOpenedSegment)
   bool FrontReady() const;
   Result<std::optional<std::string>> IndexGet(const std::string& key);
   void PublishHeadStats();
@@ -167,7 +172,19 @@ class Shard final : public ShardLoop {
   bool CheckIdempotency(WriteOp& op);
   Result<StreamHead*> GetHead(const std::string& stream);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
-  Status StartSegment();
+  // Starts segment segment_id_ + 1 and makes it the one written. In the background (the
+  // running loop), the pool creates (or takes the spare) and publishes its file: batches of
+  // it wait for that (opening_); otherwise (recovery) all of it happens here.
+  Status StartSegment(bool in_background);
+  // Creates a segment's file under its temporary name, allocated to its full size.
+  Result<int> CreateSegmentFile(const std::string& tmp_path);
+  // Header durable, file renamed to its final name, directory synced.
+  Status PublishSegment(int fd, const std::string& tmp_path, const std::string& path,
+                        const AlignedBuffer& header_block);
+  void RequestSpareSegment();
+  void CollectOpenedSegment(bool wait);
+  void DiscardSpareSegment();
+  bool CanSubmit() const;
   Batch* NewBatch();
   void Seal(Batch* b);
   // Deletes expired idempotency keys; true when more expired keys may remain.
@@ -258,7 +275,25 @@ class Shard final : public ShardLoop {
   uint32_t prefetches_in_flight_ = 0;
   std::mutex warmed_mu_;
   std::vector<uint64_t> warmed_;  // seqs whose prefetch finished (from the pool's threads)
+  // The next segment, prepared off the loop (docs/internals/write-path.md, "Segments"): once
+  // the segment being written is half full, the pool creates the next one's file under its
+  // temporary name and allocates it (the spare); when the log reaches its end, the pool
+  // writes the new header, syncs it and renames the file while the loop goes on encoding
+  // batches for it, which are submitted once that is done. Results come back through
+  // segment_jobs_ (the pool's threads write them, the loop takes them).
+  struct SegmentJobs {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<int>> spare;   // the spare's descriptor, or why it could not be made
+    std::optional<Result<int>> opened;  // segment `opening_`'s descriptor, or why it failed
+  };
+  SegmentJobs segment_jobs_;
+  uint64_t spare_for_ = 0;  // segment the spare was requested for (0: none)
+  uint64_t opening_ = 0;    // segment being opened by the pool (0: none)
+  // Destroyed before what their jobs use (segment_jobs_, segments_, disk_, index_).
   std::unique_ptr<BlockingPool> prefetch_pool_;
+  // One thread, so jobs run in order: a spare is ready before the opening that takes it.
+  std::unique_ptr<BlockingPool> segment_pool_;
   Status failed_;
   uint64_t last_flush_ns_ = 0;
   uint64_t last_sweep_ns_ = 0;

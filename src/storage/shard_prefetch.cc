@@ -82,6 +82,7 @@ void Shard::PrefetchKey(Pending& p, std::string key) {
 }
 
 void Shard::CollectWarmed() {
+  CollectOpenedSegment(/*wait=*/false);
   std::vector<uint64_t> done;
   {
     std::lock_guard l(warmed_mu_);

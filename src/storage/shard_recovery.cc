@@ -72,7 +72,7 @@ Status Shard::Recover() {
                                 log_dir);
     }
     segment_id_ = 0;
-    return StartSegment();
+    return StartSegment(/*in_background=*/false);
   }
   size_t start = 0;
   uint64_t offset = format::kSegmentHeaderSize;

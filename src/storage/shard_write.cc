@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 
+#include <cstdio>
+
 #include "base/assert.h"
 #include "base/coding.h"
 #include "base/uuid.h"
@@ -260,41 +262,160 @@ void Shard::ProcessStateChange(WriteOp& op) {
   batch->pinned.push_back(&h);
 }
 
-Status Shard::StartSegment() {
+Result<int> Shard::CreateSegmentFile(const std::string& tmp_path) {
   FileSystem* fs = env_->fs();
+  CAIRN_ASSIGN_OR_RETURN(int fd,
+                         fs->OpenFile(tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0644));
+  Status st = fs->Allocate(fd, options_.segment_size_bytes);
+  if (!st.ok()) {
+    (void)fs->CloseFile(fd);
+    (void)fs->Remove(tmp_path);  // a partial allocation would hold disk space until restart
+    return st;
+  }
+  return fd;
+}
+
+Status Shard::PublishSegment(int fd, const std::string& tmp_path, const std::string& path,
+                             const AlignedBuffer& header_block) {
+  // A segment file with its final name always has a durable header.
+  FileSystem* fs = env_->fs();
+  Status st = fs->WriteAt(fd, header_block.data(), header_block.size(), 0);
+  if (st.ok()) st = fs->SyncData(fd);
+  if (st.ok()) st = fs->Rename(tmp_path, path);
+  if (st.ok()) st = fs->SyncDir(segments_->dir());
+  return st;
+}
+
+void Shard::RequestSpareSegment() {
+  const uint64_t id = segment_id_ + 1;
+  spare_for_ = id;
+  segment_pool_->Submit([this, id, tmp = segments_->PathOf(id) + ".tmp"] {
+    Result<int> fd = CreateSegmentFile(tmp);
+    if (!fd.ok()) {
+      // Tried again when the log reaches the segment's end; if that fails too, the shard
+      // stops accepting writes. Said now: it is the earliest warning of a full disk.
+      std::fprintf(stderr, "cairn: shard %u: preparing segment %s: %s (tried again when needed)\n",
+                   id_, format::SegmentFileName(id).c_str(), fd.status().message().c_str());
+    }
+    {
+      std::lock_guard l(segment_jobs_.mu);
+      segment_jobs_.spare = std::move(fd);
+    }
+    segment_jobs_.cv.notify_all();
+  });
+}
+
+void Shard::DiscardSpareSegment() {
+  if (spare_for_ == 0) return;
+  std::optional<Result<int>> spare;
+  {
+    std::unique_lock l(segment_jobs_.mu);
+    segment_jobs_.cv.wait(l, [&] { return segment_jobs_.spare.has_value(); });
+    spare.swap(segment_jobs_.spare);
+  }
+  if (spare->ok()) {
+    (void)env_->fs()->CloseFile(**spare);
+    (void)env_->fs()->Remove(segments_->PathOf(spare_for_) + ".tmp");
+  }
+  spare_for_ = 0;
+}
+
+void Shard::CollectOpenedSegment(bool wait) {
+  if (opening_ == 0) return;
+  Result<int> opened = Status::Internal("unset");
+  {
+    std::unique_lock l(segment_jobs_.mu);
+    if (wait) segment_jobs_.cv.wait(l, [&] { return segment_jobs_.opened.has_value(); });
+    if (!segment_jobs_.opened.has_value()) return;
+    opened = std::move(*segment_jobs_.opened);
+    segment_jobs_.opened.reset();
+  }
+  const uint64_t id = opening_;
+  opening_ = 0;
+  Status st = opened.status();
+  if (st.ok()) {
+    open_fds_.push_back(*opened);
+    if (segment_id_ == id) segment_fd_ = *opened;
+    for (auto& b : batches_) {
+      if (b->segment_id == id) b->fd = *opened;
+    }
+    st = segments_->Add(id);
+  }
+  if (!st.ok()) {
+    FailStop(
+        Status::IoError("starting segment " + format::SegmentFileName(id) + ": " + st.message()));
+  }
+}
+
+bool Shard::CanSubmit() const {
+  return !write_in_flight_ && !batches_.empty() && failed_.ok() &&
+         batches_.front()->segment_id != opening_;
+}
+
+Status Shard::StartSegment(bool in_background) {
+  // One segment opens at a time (a segment filled before the one before it was open: tiny
+  // segments only).
+  CollectOpenedSegment(/*wait=*/true);
+  if (!failed_.ok()) return failed_;
   const uint64_t id = segment_id_ + 1;
   const std::string path = segments_->PathOf(id);
   const std::string tmp = path + ".tmp";
-  // Created under a temporary name, so a segment file with its final name always has a
-  // durable header.
-  CAIRN_ASSIGN_OR_RETURN(int fd, fs->OpenFile(tmp, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0644));
-  auto cleanup = [&](const Status& st) {
-    (void)fs->CloseFile(fd);
-    return st;
-  };
-  Status st = fs->Allocate(fd, options_.segment_size_bytes);
-  if (!st.ok()) return cleanup(st);
   format::SegmentHeader h;
   h.shard = id_;
   h.segment_id = id;
   h.first_position = next_position_;
   h.prev_hash = chain_head_;
-  AlignedBuffer block;
-  block.Resize(format::kBlockSize);
-  format::EncodeSegmentHeader(h, block.data());
-  st = fs->WriteAt(fd, block.data(), block.size(), 0);
-  if (st.ok()) st = fs->SyncData(fd);
-  if (st.ok()) st = fs->Rename(tmp, path);
-  if (st.ok()) st = fs->SyncDir(segments_->dir());
-  if (st.ok()) st = segments_->Add(id);
-  if (!st.ok()) return cleanup(st);
-  open_fds_.push_back(fd);
+  auto block = std::make_shared<AlignedBuffer>();
+  block->Resize(format::kBlockSize);
+  format::EncodeSegmentHeader(h, block->data());
+  int fd = -1;
+  if (in_background) {
+    // The pool takes the spare (waiting for it if it is still being allocated) or, when there
+    // is none or its allocation failed, creates the file; then publishes it. Batches of the
+    // segment are encoded meanwhile and written once CollectOpenedSegment has seen it open.
+    const bool spare = spare_for_ == id;
+    spare_for_ = 0;
+    opening_ = id;
+    segment_pool_->Submit([this, spare, tmp, path, block] {
+      Result<int> fd = Status::NotFound("no spare segment");
+      if (spare) {
+        std::unique_lock l(segment_jobs_.mu);
+        segment_jobs_.cv.wait(l, [&] { return segment_jobs_.spare.has_value(); });
+        fd = std::move(*segment_jobs_.spare);
+        segment_jobs_.spare.reset();
+      }
+      if (!fd.ok()) fd = CreateSegmentFile(tmp);
+      if (fd.ok()) {
+        Status st = PublishSegment(*fd, tmp, path, *block);
+        if (!st.ok()) {
+          (void)env_->fs()->CloseFile(*fd);
+          (void)env_->fs()->Remove(tmp);  // the shard stops: nothing will use it
+          fd = st;
+        }
+      }
+      {
+        std::lock_guard l(segment_jobs_.mu);
+        segment_jobs_.opened = std::move(fd);
+      }
+      segment_jobs_.cv.notify_all();
+      disk_->Wake();
+    });
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(fd, CreateSegmentFile(tmp));
+    Status st = PublishSegment(fd, tmp, path, *block);
+    if (st.ok()) st = segments_->Add(id);
+    if (!st.ok()) {
+      (void)env_->fs()->CloseFile(fd);
+      return st;
+    }
+    open_fds_.push_back(fd);
+  }
   segment_id_ = id;
   segment_version_ = h.version;
-  segment_fd_ = fd;
+  segment_fd_ = fd;  // -1 until the pool has opened it
   segment_end_ = format::kSegmentHeaderSize;
   segment_tail_.clear();
-  segment_tail_.Append(block.data(), format::kSegmentHeaderSize);
+  segment_tail_.Append(block->data(), format::kSegmentHeaderSize);
   return Status::Ok();
 }
 

@@ -1108,5 +1108,234 @@ TEST(EngineHostedShards, CallersThreadsRunTheShardsAndNoWakeUpIsLost) {
   EXPECT_EQ(read->events[0].data, "z");
 }
 
+// The real disk, clock and randomness; the file-system calls that create log segments can be
+// slowed down or made to fail, and those made on one given thread are counted.
+class SegmentsEnv final : public Env {
+ public:
+  class Fs final : public FileSystem {
+   public:
+    explicit Fs(SegmentsEnv* env) : env_(env), base_(PosixFileSystem()) {}
+    Result<int> OpenFile(const std::string& p, int flags, mode_t mode) override {
+      if (EndsWith(p, ".log.tmp")) env_->Count();
+      return base_->OpenFile(p, flags, mode);
+    }
+    Status CloseFile(int fd) override { return base_->CloseFile(fd); }
+    Result<size_t> ReadAt(int fd, void* buf, size_t n, uint64_t off) override {
+      return base_->ReadAt(fd, buf, n, off);
+    }
+    Status WriteAt(int fd, const void* buf, size_t n, uint64_t off) override {
+      return base_->WriteAt(fd, buf, n, off);
+    }
+    Status SyncData(int fd) override { return base_->SyncData(fd); }
+    Status Allocate(int fd, uint64_t len) override {
+      env_->Count();
+      env_->allocates++;
+      if (env_->fail_allocates.load() > 0) {
+        env_->fail_allocates--;
+        return Status::IoError("injected: no space left on device");
+      }
+      env_->Pause();
+      return base_->Allocate(fd, len);
+    }
+    Result<uint64_t> FileSize(int fd) override { return base_->FileSize(fd); }
+    Status SyncDir(const std::string& p) override {
+      if (EndsWith(p, "/log")) {
+        env_->Count();
+        env_->Pause();
+      }
+      return base_->SyncDir(p);
+    }
+    Result<std::vector<std::string>> ListDir(const std::string& p) override {
+      return base_->ListDir(p);
+    }
+    Status CreateDir(const std::string& p) override { return base_->CreateDir(p); }
+    Status Rename(const std::string& from, const std::string& to) override {
+      if (EndsWith(to, ".log")) {
+        env_->Count();
+        if (env_->fail_renames.load()) return Status::IoError("injected: rename failed");
+      }
+      return base_->Rename(from, to);
+    }
+    Status Remove(const std::string& p) override { return base_->Remove(p); }
+    bool Exists(const std::string& p) override { return base_->Exists(p); }
+    Result<int> LockFile(const std::string& p) override { return base_->LockFile(p); }
+
+   private:
+    static bool EndsWith(const std::string& s, const std::string& end) {
+      return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+    }
+    SegmentsEnv* env_;
+    FileSystem* base_;
+  };
+
+  FileSystem* fs() override { return &fs_; }
+  Clock* clock() override { return Env::Default()->clock(); }
+  Random* random() override { return Env::Default()->random(); }
+  Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override {
+    return Env::Default()->NewAsyncDisk();
+  }
+
+  std::atomic<int> pause_ms{0};        // each segment allocation and log directory sync
+  std::atomic<int> fail_allocates{0};  // the next n allocations fail
+  std::atomic<bool> fail_renames{false};
+  std::atomic<int> allocates{0};
+  std::atomic<std::thread::id> watched{};  // calls creating segments on it are counted
+  std::atomic<int> watched_calls{0};
+
+ private:
+  void Pause() {
+    if (pause_ms.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  void Count() {
+    if (std::this_thread::get_id() == watched.load()) watched_calls++;
+  }
+  Fs fs_{this};
+};
+
+// One shard, 1 MiB segments.
+EngineOptions OneShardOn(const testing::TempDir& dir, Env* env) {
+  EngineOptions o;
+  o.data_dir = dir.Sub("data");
+  o.shards = 1;
+  o.memory_budget_bytes = 64ull << 20;
+  o.segment_size_bytes = 1ull << 20;
+  o.env = env;
+  return o;
+}
+
+// Log files of shard 0: segments and, with `tmp`, files being prepared.
+std::vector<std::string> LogFiles(const std::string& data_dir, bool tmp) {
+  std::vector<std::string> names;
+  for (const auto& f : std::filesystem::directory_iterator(data_dir + "/shard-000/log")) {
+    const std::string n = f.path().filename().string();
+    uint64_t id;
+    if (format::ParseSegmentFileName(n, &id) || tmp) names.push_back(n);
+  }
+  return names;
+}
+
+// A new segment costs its file's allocation, the sync of its header, its rename and the sync
+// of the log directory: all of it happens on the shard's segment thread, never on the thread
+// that runs the shard's loop (in the server, a network thread with its connections).
+TEST(EngineHostedShards, NewSegmentsArePreparedOffTheHostsThread) {
+  testing::TempDir dir;
+  SegmentsEnv env;
+  EngineOptions o = OneShardOn(dir, &env);
+  o.hosted_shards = true;
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  Engine& engine = **e;
+  ShardLoop* loop = engine.hosted_shard(0);
+  ASSERT_NE(loop, nullptr);
+  ShardDriver driver(loop);
+  env.watched = driver.id();
+  env.pause_ms = 200;  // slow allocations and directory syncs: the loop must not wait for them
+  // Records of 4,216 bytes, 248 to a 1 MiB segment: 940 fill three segments and more than
+  // half of a fourth, so that the fifth's spare is being prepared when the engine closes.
+  constexpr int kProducers = 4, kPerProducer = 235;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < kPerProducer; ++i) {
+        std::promise<Result<AppendResult>> done;
+        driver.busy.fetch_add(1);
+        engine.Append(One("acme/t/" + std::to_string(p), Expected::Any(),
+                          {Ev("A", std::string(4000, static_cast<char>('a' + p)))}),
+                      [&](Result<AppendResult> r) { done.set_value(std::move(r)); });
+        Result<AppendResult> r = done.get_future().get();
+        driver.busy.fetch_sub(1);
+        if (!r.ok()) failures++;
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(LogFiles(o.data_dir, false).size(), 4u);
+  EXPECT_EQ(env.watched_calls.load(), 0) << "the loop's thread created or opened a segment";
+  EXPECT_GE(env.allocates.load(), 4) << "segments 2 to 4 and the spare of 5";
+  EXPECT_EQ(driver.stalls(), 0);
+  for (int i = 0; i < 500 && LogFiles(o.data_dir, true).size() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(LogFiles(o.data_dir, true).size(), 5u) << "the spare of segment 5";
+  driver.Stop();
+  e->reset();
+  EXPECT_EQ(LogFiles(o.data_dir, true), LogFiles(o.data_dir, false)) << "the spare removed";
+  o.hosted_shards = false;
+  auto again = Engine::Open(o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->Stats().shards[0].next_position - 1,
+            static_cast<uint64_t>(kProducers * kPerProducer));
+  for (int p = 0; p < kProducers; ++p) {
+    ReadRequest r;
+    r.stream = "acme/t/" + std::to_string(p);
+    r.count = 1000;
+    auto read = (*again)->Read(r);
+    ASSERT_TRUE(read.ok());
+    ASSERT_EQ(read->events.size(), static_cast<size_t>(kPerProducer));
+    for (size_t i = 0; i < read->events.size(); ++i) {
+      ASSERT_EQ(read->events[i].version, i + 1);
+      ASSERT_EQ(read->events[i].data, std::string(4000, static_cast<char>('a' + p)));
+    }
+  }
+}
+
+// How failures to create the next segment end: a spare that could not be allocated is tried
+// again when the log reaches the segment's end; when that fails too, or the new segment
+// cannot be renamed, the shard stops accepting writes (as after a failed log write) and keeps
+// everything it acknowledged.
+TEST(EngineSegments, FailuresCreatingTheNextSegment) {
+  struct Case {
+    const char* name;
+    int fail_allocates;
+    bool fail_renames;
+    const char* error;  // empty: every append succeeds
+  };
+  for (const Case& c : {Case{"spare fails once", 1, false, ""},
+                        Case{"allocation fails twice", 2, false, "injected: no space left"},
+                        Case{"rename fails", 0, true, "injected: rename failed"}}) {
+    SCOPED_TRACE(c.name);
+    testing::TempDir dir;
+    SegmentsEnv env;
+    EngineOptions o = OneShardOn(dir, &env);
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    env.fail_allocates = c.fail_allocates;  // from the spare of segment 2 on
+    env.fail_renames = c.fail_renames;
+    int acked = 0;
+    Status failed;
+    for (int i = 0; i < 400 && failed.ok(); ++i) {  // 400 records: into segment 2
+      auto r = (*e)->AppendSync(
+          One("acme/t/1", Expected::Any(), {Ev("A", std::string(4000, 'a' + i % 26))}));
+      if (r.ok()) {
+        ++acked;
+      } else {
+        failed = r.status();
+      }
+    }
+    EXPECT_EQ(env.fail_allocates.load(), 0);
+    if (std::string(c.error).empty()) {
+      EXPECT_TRUE(failed.ok()) << failed.ToString();
+      EXPECT_EQ(acked, 400);
+      EXPECT_EQ(env.allocates.load(), 4) << "1, the failed spare of 2, 2, the spare of 3";
+    } else {
+      ASSERT_FALSE(failed.ok());
+      EXPECT_EQ(failed.code(), StatusCode::kUnavailable) << failed.ToString();
+      EXPECT_NE(failed.message().find(c.error), std::string::npos) << failed.ToString();
+      EXPECT_EQ(acked, 248) << "segment 1 is full";
+      auto after = (*e)->AppendSync(One("acme/t/2", Expected::Any(), {Ev("A", "x")}));
+      EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << "writes stay stopped";
+    }
+    e->reset();
+    EXPECT_EQ(LogFiles(o.data_dir, true), LogFiles(o.data_dir, false)) << "nothing left behind";
+    env.fail_allocates = 0;
+    env.fail_renames = false;
+    auto again = Engine::Open(o);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ((*again)->Stats().shards[0].next_position - 1, static_cast<uint64_t>(acked));
+  }
+}
+
 }  // namespace
 }  // namespace cairn
