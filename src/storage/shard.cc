@@ -386,8 +386,11 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   b->hints.Seal();
   Status st = index_->Write(&b->index, &b->hints);
   if (!st.ok()) {
-    // The batch is durable but cannot be made visible: refuse it like a failed write.
-    batches_.push_front(std::move(b));
+    // The batch is durable but cannot be made visible: refuse it like a failed write. It goes
+    // back behind the batch whose write is in flight (OnWriteDone submitted the next one), which
+    // FailStop keeps allocated, as the front batch, until the kernel is done with its buffer.
+    batches_.insert(write_in_flight_ && !batches_.empty() ? batches_.begin() + 1 : batches_.begin(),
+                    std::move(b));
     FailStop(st);
     return;
   }
