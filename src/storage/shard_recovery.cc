@@ -55,7 +55,8 @@ Status Shard::Recover() {
     if (format::ParseSegmentFileName(n, &id)) {
       ids.push_back(id);
     } else if (n.size() > 4 && n.substr(n.size() - 4) == ".tmp") {
-      CAIRN_RETURN_IF_ERROR(fs->Remove(log_dir + "/" + n));  // a segment never made durable
+      // A spare prepared ahead, or a segment never made durable.
+      CAIRN_RETURN_IF_ERROR(fs->Remove(log_dir + "/" + n));
     }
   }
   std::sort(ids.begin(), ids.end());

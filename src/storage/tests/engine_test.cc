@@ -1253,7 +1253,7 @@ TEST(EngineHostedShards, NewSegmentsArePreparedOffTheHostsThread) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(LogFiles(o.data_dir, false).size(), 4u);
   EXPECT_EQ(env.watched_calls.load(), 0) << "the loop's thread created or opened a segment";
-  EXPECT_GE(env.allocates.load(), 4) << "segments 2 to 4 and the spare of 5";
+  EXPECT_GE(env.allocates.load(), 4) << "segment 1 and the spares of 2 to 4";
   EXPECT_EQ(driver.stalls(), 0);
   for (int i = 0; i < 500 && LogFiles(o.data_dir, true).size() < 5; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -1318,7 +1318,6 @@ TEST(EngineSegments, FailuresCreatingTheNextSegment) {
     if (std::string(c.error).empty()) {
       EXPECT_TRUE(failed.ok()) << failed.ToString();
       EXPECT_EQ(acked, 400);
-      EXPECT_EQ(env.allocates.load(), 4) << "1, the failed spare of 2, 2, the spare of 3";
     } else {
       ASSERT_FALSE(failed.ok());
       EXPECT_EQ(failed.code(), StatusCode::kUnavailable) << failed.ToString();
@@ -1327,7 +1326,10 @@ TEST(EngineSegments, FailuresCreatingTheNextSegment) {
       auto after = (*e)->AppendSync(One("acme/t/2", Expected::Any(), {Ev("A", "x")}));
       EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << "writes stay stopped";
     }
-    e->reset();
+    e->reset();  // waits for the segment thread's jobs
+    if (std::string(c.error).empty()) {
+      EXPECT_EQ(env.allocates.load(), 4) << "1, the failed spare of 2, 2, the spare of 3";
+    }
     EXPECT_EQ(LogFiles(o.data_dir, true), LogFiles(o.data_dir, false)) << "nothing left behind";
     env.fail_allocates = 0;
     env.fail_renames = false;

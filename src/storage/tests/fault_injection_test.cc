@@ -127,8 +127,9 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
       break;
   }
   // The failing append: 3 events so that "partly there" would be visible, large enough (a
-  // write of three blocks) that a short write (its first block) and the torn writes (100 and
-  // 5,000 bytes) keep part of it only.
+  // write of three blocks) that a short write (its first block) and the 5,000-byte torn write
+  // keep part of it only. (The 100-byte tear keeps only bytes already there: the write starts
+  // with the partial block of the records before it.)
   auto big = [](int i) { return Payload(i) + std::string(3000, 'y'); };
   AppendRequest failing;
   failing.clauses.push_back({"acme/f/1",
@@ -152,6 +153,12 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
     EXPECT_EQ(ScanAll(e.get()).size(), 20u);
   }
   e.reset();
+  // What the fault left on disk: part or all of the failing append for a failed sync, a short
+  // write and the 5,000-byte tear, nothing of it otherwise.
+  const bool left =
+      fault == Fault::kSyncEio || fault == Fault::kShortWrite || fault == Fault::kTorn5000;
+  const std::string seg = Segments(dir_.Sub("data")).back();
+  EXPECT_EQ(ReadFile(seg).find(Payload(100)) != std::string::npos, left);
 
   // Restart on a healthy disk.
   p.dead = false;
@@ -168,11 +175,12 @@ TEST_P(DiskFaultTest, DetectedNeverAcknowledgedAndRecovered) {
   }
   // The failed append is entirely absent, or (its bytes reached the disk before the sync
   // failed) entirely present; never in part. Nothing after it exists.
-  if (all.size() == 23u) {
-    EXPECT_EQ(fault, Fault::kSyncEio) << "only a failed sync may leave its write on disk";
+  if (fault == Fault::kSyncEio) {
+    ASSERT_EQ(all.size(), 23u) << "the whole write reached the disk, only its sync failed";
     for (int k = 0; k < 3; ++k) EXPECT_EQ(all[20 + k].data, big(100 + k));
   } else {
     EXPECT_EQ(all.size(), 20u);
+    EXPECT_EQ(ReadFile(seg).find(Payload(100)), std::string::npos) << "the torn write was cut";
   }
   auto v = e->Verify({0, 1, UINT64_MAX});
   ASSERT_TRUE(v.ok());
