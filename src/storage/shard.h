@@ -173,8 +173,8 @@ class Shard final : public ShardLoop {
   Result<StreamHead*> GetHead(const std::string& stream);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
   // Starts segment segment_id_ + 1 and makes it the one written. In the background (the
-  // running loop), the pool creates (or takes the spare) and publishes its file: batches of
-  // it wait for that (opening_); otherwise (recovery) all of it happens here.
+  // running loop), the segment thread creates (or takes the spare) and publishes its file:
+  // batches of it wait for that (opening_); otherwise (recovery) all of it happens here.
   Status StartSegment(bool in_background);
   // Creates a segment's file under its temporary name, allocated to its full size.
   Result<int> CreateSegmentFile(const std::string& tmp_path);
@@ -276,11 +276,12 @@ class Shard final : public ShardLoop {
   std::mutex warmed_mu_;
   std::vector<uint64_t> warmed_;  // seqs whose prefetch finished (from the pool's threads)
   // The next segment, prepared off the loop (docs/internals/write-path.md, "Segments"): once
-  // the segment being written is half full, the pool creates the next one's file under its
-  // temporary name and allocates it (the spare); when the log reaches its end, the pool
+  // the segment being written is half full, the segment thread creates the next one's file
+  // under its temporary name and allocates it (the spare); when the log reaches its end, it
   // writes the new header, syncs it and renames the file while the loop goes on encoding
   // batches for it, which are submitted once that is done. Results come back through
-  // segment_jobs_ (the pool's threads write them, the loop takes them).
+  // segment_jobs_ (the segment thread writes them, the loop takes them; `cv` signals an
+  // opening, which the loop waits for only when a segment fills before the last one opened).
   struct SegmentJobs {
     std::mutex mu;
     std::condition_variable cv;

@@ -301,18 +301,18 @@ void Shard::RequestSpareSegment() {
       std::lock_guard l(segment_jobs_.mu);
       segment_jobs_.spare = std::move(fd);
     }
-    segment_jobs_.cv.notify_all();
   });
 }
 
 void Shard::DiscardSpareSegment() {
+  // Called once the segment thread has stopped: a spare requested is there.
   if (spare_for_ == 0) return;
   std::optional<Result<int>> spare;
   {
-    std::unique_lock l(segment_jobs_.mu);
-    segment_jobs_.cv.wait(l, [&] { return segment_jobs_.spare.has_value(); });
+    std::lock_guard l(segment_jobs_.mu);
     spare.swap(segment_jobs_.spare);
   }
+  CAIRN_ASSERT(spare.has_value());
   if (spare->ok()) {
     (void)env_->fs()->CloseFile(**spare);
     (void)env_->fs()->Remove(segments_->PathOf(spare_for_) + ".tmp");
@@ -370,17 +370,18 @@ Status Shard::StartSegment(bool in_background) {
   format::EncodeSegmentHeader(h, block->data());
   int fd = -1;
   if (in_background) {
-    // The pool takes the spare (waiting for it if it is still being allocated) or, when there
-    // is none or its allocation failed, creates the file; then publishes it. Batches of the
-    // segment are encoded meanwhile and written once CollectOpenedSegment has seen it open.
+    // The segment thread takes the spare (its job ran before this one: jobs run in order) or,
+    // when there is none or its allocation failed, creates the file; then publishes it.
+    // Batches of the segment are encoded meanwhile and written once CollectOpenedSegment has
+    // seen it open.
     const bool spare = spare_for_ == id;
     spare_for_ = 0;
     opening_ = id;
     segment_pool_->Submit([this, spare, tmp, path, block] {
       Result<int> fd = Status::NotFound("no spare segment");
       if (spare) {
-        std::unique_lock l(segment_jobs_.mu);
-        segment_jobs_.cv.wait(l, [&] { return segment_jobs_.spare.has_value(); });
+        std::lock_guard l(segment_jobs_.mu);
+        CAIRN_ASSERT(segment_jobs_.spare.has_value());
         fd = std::move(*segment_jobs_.spare);
         segment_jobs_.spare.reset();
       }
@@ -412,7 +413,7 @@ Status Shard::StartSegment(bool in_background) {
   }
   segment_id_ = id;
   segment_version_ = h.version;
-  segment_fd_ = fd;  // -1 until the pool has opened it
+  segment_fd_ = fd;  // -1 until the segment thread has opened it
   segment_end_ = format::kSegmentHeaderSize;
   segment_tail_.clear();
   segment_tail_.Append(block->data(), format::kSegmentHeaderSize);

@@ -734,6 +734,17 @@ TEST(EngineIdempotencyWindow, KeysExpireAndAreSweptAtAnyRate) {
 namespace cairn {
 namespace {
 
+// One shard, 1 MiB segments.
+EngineOptions OneShardOn(const testing::TempDir& dir, Env* env) {
+  EngineOptions o;
+  o.data_dir = dir.Sub("data");
+  o.shards = 1;
+  o.memory_budget_bytes = 64ull << 20;
+  o.segment_size_bytes = 1ull << 20;
+  o.env = env;
+  return o;
+}
+
 // Bytes of [0, len) of the file that lie in extents the file system reports as allocated
 // but unwritten (FIEMAP); -1 when the file system cannot tell.
 int64_t UnwrittenBytes(const std::string& path, uint64_t len) {
@@ -766,10 +777,7 @@ int64_t UnwrittenBytes(const std::string& path, uint64_t len) {
 TEST(EngineZeroFillTest, LogWritesPreWriteTheSegmentAheadOfTheirEnd) {
   for (bool zero_fill : {true, false}) {
     testing::TempDir dir;
-    EngineOptions o;
-    o.data_dir = dir.Sub("data");
-    o.shards = 1;
-    o.memory_budget_bytes = 64ull << 20;
+    EngineOptions o = OneShardOn(dir, nullptr);  // the real disk
     o.segment_size_bytes = 8ull << 20;
     o.segment_zero_fill = zero_fill;
     {
@@ -1191,17 +1199,6 @@ class SegmentsEnv final : public Env {
   }
   Fs fs_{this};
 };
-
-// One shard, 1 MiB segments.
-EngineOptions OneShardOn(const testing::TempDir& dir, Env* env) {
-  EngineOptions o;
-  o.data_dir = dir.Sub("data");
-  o.shards = 1;
-  o.memory_budget_bytes = 64ull << 20;
-  o.segment_size_bytes = 1ull << 20;
-  o.env = env;
-  return o;
-}
 
 // Log files of shard 0: segments and, with `tmp`, files being prepared.
 std::vector<std::string> LogFiles(const std::string& data_dir, bool tmp) {
