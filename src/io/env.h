@@ -18,6 +18,9 @@ class Env {
   virtual Clock* clock() = 0;
   virtual Random* random() = 0;
   virtual Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() = 0;
+  // Consulted before each group commit's index write; an error fails that write as one from
+  // RocksDB would (fault-injecting Envs in tests). The real Env never fails it.
+  virtual Status BeforeIndexWrite() { return Status::Ok(); }
   // Real disk (io_uring), real clock, OS randomness.
   static Env* Default();
 };

@@ -3,7 +3,11 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cstring>
 #include <deque>
+#include <unordered_map>
+
+#include "base/aligned_buffer.h"
 
 namespace cairn {
 
@@ -85,10 +89,15 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
       (void)PersistPrefix(fd, buf, len, offset);
       return Local(token, -e, "fdatasync", false);
     }
-    return base_->SubmitWriteAndSync(fd, buf, len, offset, token);
+    if (held_.empty() && TakeAllowance())
+      return base_->SubmitWriteAndSync(fd, buf, len, offset, token);
+    held_.push_back(Held{fd, buf, len, offset, token});
+    return Status::Ok();
   }
 
   Status Poll(std::vector<IoCompletion>* out, uint32_t timeout_ms) override {
+    env_->plan_.disk_polls++;
+    CAIRN_RETURN_IF_ERROR(StartAllowed());
     bool had_local = !local_.empty();
     while (!local_.empty()) {
       out->push_back(local_.front());
@@ -96,6 +105,7 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
     }
     size_t before = out->size();
     CAIRN_RETURN_IF_ERROR(base_->Poll(out, had_local ? 0 : timeout_ms));
+    for (size_t i = before; i < out->size(); ++i) copies_.erase((*out)[i].token);
     if (env_->plan_.dead) {
       // A dead machine completes nothing successfully.
       for (size_t i = before; i < out->size(); ++i) {
@@ -110,10 +120,42 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
 
   void Wake() override { base_->Wake(); }
   uint32_t InFlight() const override {
-    return base_->InFlight() + static_cast<uint32_t>(local_.size());
+    return base_->InFlight() + static_cast<uint32_t>(local_.size() + held_.size());
   }
 
  private:
+  struct Held {
+    int fd;
+    const void* buf;
+    uint32_t len;
+    uint64_t offset;
+    uint64_t token;
+  };
+
+  bool TakeAllowance() {
+    std::atomic<int64_t>& allowed = env_->plan_.writes_allowed;
+    int64_t v = allowed.load();
+    while (v != 0) {
+      if (v < 0 || allowed.compare_exchange_weak(v, v - 1)) return true;
+    }
+    return false;
+  }
+
+  // Starts the held writes the plan now allows, in order. Each is started from a copy of its
+  // buffer taken now, which the write owns until it completes.
+  Status StartAllowed() {
+    while (!held_.empty() && TakeAllowance()) {
+      Held h = held_.front();
+      held_.pop_front();
+      AlignedBuffer copy(h.len);
+      copy.Append(h.buf, h.len);
+      const char* data = copy.data();
+      copies_.emplace(h.token, std::move(copy));
+      CAIRN_RETURN_IF_ERROR(base_->SubmitWriteAndSync(h.fd, data, h.len, h.offset, h.token));
+    }
+    return Status::Ok();
+  }
+
   Status Local(uint64_t token, int result, const char* op, bool short_write) {
     IoCompletion c;
     c.token = token;
@@ -141,6 +183,8 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
   FaultInjectionEnv* env_;
   std::unique_ptr<AsyncDisk> base_;
   std::deque<IoCompletion> local_;
+  std::deque<Held> held_;                               // submitted, not started
+  std::unordered_map<uint64_t, AlignedBuffer> copies_;  // started from a copy, by token
 };
 
 FaultInjectionEnv::FaultInjectionEnv(Env* base)
@@ -153,6 +197,13 @@ Result<std::unique_ptr<AsyncDisk>> FaultInjectionEnv::NewAsyncDisk() {
   auto base = base_->NewAsyncDisk();
   if (!base.ok()) return base.status();
   return std::unique_ptr<AsyncDisk>(std::make_unique<Disk>(this, std::move(base).value()));
+}
+
+Status FaultInjectionEnv::BeforeIndexWrite() {
+  if (int e = plan_.index_write_errno.exchange(0); e != 0) {
+    return Status::IoError(std::string("index write: injected: ") + std::strerror(e));
+  }
+  return Status::Ok();
 }
 
 std::string FaultInjectionEnv::PathOf(int fd) {

@@ -29,8 +29,17 @@ struct FaultPlan {
   uint64_t flip_offset = 0;
   uint8_t flip_bit = 0;
 
+  // Next group commit's index write fails with this errno, after its log write succeeded
+  // (as a RocksDB write does once a background error has stopped the database).
+  std::atomic<int> index_write_errno{0};
+  // Log writes that may still start (-1: any number). Later ones wait, not started, until
+  // the test allows more; a waiting write's buffer is read only when it starts, as the kernel
+  // reads it while the write runs, so a buffer freed before then is a use after free.
+  std::atomic<int64_t> writes_allowed{-1};
+
   std::atomic<bool> dead{false};
   std::atomic<uint64_t> log_writes{0};  // log writes seen (counted before faults apply)
+  std::atomic<uint64_t> disk_polls{0};  // calls of the disk's Poll (its owner's loop turns)
 };
 
 class FaultInjectionEnv final : public Env {
@@ -43,6 +52,7 @@ class FaultInjectionEnv final : public Env {
   Clock* clock() override { return base_->clock(); }
   Random* random() override { return base_->random(); }
   Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override;
+  Status BeforeIndexWrite() override;
 
   // The path a file descriptor was opened with (for reads that flip a bit in one file).
   std::string PathOf(int fd);

@@ -384,7 +384,8 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   std::string cp = index::EncodeCheckpoint(b->checkpoint);
   (void)b->index.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(cp));
   b->hints.Seal();
-  Status st = index_->Write(&b->index, &b->hints);
+  Status st = env_->BeforeIndexWrite();
+  if (st.ok()) st = index_->Write(&b->index, &b->hints);
   if (!st.ok()) {
     // The batch is durable but cannot be made visible: refuse it like a failed write. It goes
     // back behind the batch whose write is in flight (OnWriteDone submitted the next one), which
