@@ -97,7 +97,7 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
 
   Status Poll(std::vector<IoCompletion>* out, uint32_t timeout_ms) override {
     env_->plan_.disk_polls++;
-    CAIRN_RETURN_IF_ERROR(StartAllowed());
+    StartAllowed();
     bool had_local = !local_.empty();
     while (!local_.empty()) {
       out->push_back(local_.front());
@@ -142,18 +142,25 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
   }
 
   // Starts the held writes the plan now allows, in order. Each is started from a copy of its
-  // buffer taken now, which the write owns until it completes.
-  Status StartAllowed() {
+  // buffer taken now, which the write owns until it completes. One that cannot start (the
+  // machine died meanwhile, or the base disk refused it) completes with EIO.
+  void StartAllowed() {
     while (!held_.empty() && TakeAllowance()) {
       Held h = held_.front();
       held_.pop_front();
       AlignedBuffer copy(h.len);
       copy.Append(h.buf, h.len);
+      if (env_->plan_.dead) {
+        (void)Local(h.token, -EIO, "write", false);
+        continue;
+      }
       const char* data = copy.data();
       copies_.emplace(h.token, std::move(copy));
-      CAIRN_RETURN_IF_ERROR(base_->SubmitWriteAndSync(h.fd, data, h.len, h.offset, h.token));
+      if (!base_->SubmitWriteAndSync(h.fd, data, h.len, h.offset, h.token).ok()) {
+        copies_.erase(h.token);
+        (void)Local(h.token, -EIO, "write", false);
+      }
     }
-    return Status::Ok();
   }
 
   Status Local(uint64_t token, int result, const char* op, bool short_write) {
@@ -181,10 +188,11 @@ class FaultInjectionEnv::Disk final : public AsyncDisk {
   }
 
   FaultInjectionEnv* env_;
+  // Destroyed after base_ (declared before it): the base disk may still be writing a copy.
+  std::unordered_map<uint64_t, AlignedBuffer> copies_;  // started from a copy, by token
   std::unique_ptr<AsyncDisk> base_;
   std::deque<IoCompletion> local_;
-  std::deque<Held> held_;                               // submitted, not started
-  std::unordered_map<uint64_t, AlignedBuffer> copies_;  // started from a copy, by token
+  std::deque<Held> held_;  // submitted, not started
 };
 
 FaultInjectionEnv::FaultInjectionEnv(Env* base)

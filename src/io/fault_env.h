@@ -1,7 +1,7 @@
 #pragma once
 // An Env that injects disk faults on demand, for tests. Wraps a base Env (normally the
-// real one) and consults a FaultPlan on every log write and file read. The plan may be
-// changed from the test thread while the engine runs.
+// real one) and consults a FaultPlan on every log write, file read and group commit index
+// write. The plan may be changed from the test thread while the engine runs.
 
 #include <atomic>
 #include <mutex>
@@ -32,9 +32,10 @@ struct FaultPlan {
   // Next group commit's index write fails with this errno, after its log write succeeded
   // (as a RocksDB write does once a background error has stopped the database).
   std::atomic<int> index_write_errno{0};
-  // Log writes that may still start (-1: any number). Later ones wait, not started, until
-  // the test allows more; a waiting write's buffer is read only when it starts, as the kernel
-  // reads it while the write runs, so a buffer freed before then is a use after free.
+  // Log writes that may still start (-1: any number). Later ones wait, not started; once the
+  // test allows more, they start at the disk's next poll. A waiting write's buffer is read
+  // only when it starts, as the kernel reads it while the write runs, so a buffer freed
+  // before then is a use after free. A write that starts after the machine died fails.
   std::atomic<int64_t> writes_allowed{-1};
 
   std::atomic<bool> dead{false};

@@ -218,11 +218,7 @@ bool WaitFor(F done) {
 // the checks after restart catch when it differs). Both batches are durable and unacknowledged;
 // recovery indexes them.
 TEST_F(FaultTest, IndexWriteFailsWhileTheNextLogWriteIsInFlight) {
-  FaultInjectionEnv env(Env::Default());
-  auto e = Open(&env);
-  ASSERT_NE(e, nullptr);
-  ASSERT_EQ(AppendRange(e.get(), 0, 1).size(), 1u);  // stream acme/s/0's head is now cached
-  FaultPlan& p = env.plan();
+  // Declared before the engine, which may still call `done` while it closes.
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Status> results;
@@ -231,14 +227,24 @@ TEST_F(FaultTest, IndexWriteFailsWhileTheNextLogWriteIsInFlight) {
     results.push_back(r.status());
     cv.notify_all();
   };
+  FaultInjectionEnv env(Env::Default());
+  FaultPlan& p = env.plan();
+  auto e = Open(&env);
+  ASSERT_NE(e, nullptr);
+  // Whatever fails below, held writes start before the engine closes (it waits for them).
+  struct ReleaseHeld {
+    FaultPlan& p;
+    ~ReleaseHeld() { p.writes_allowed = -1; }
+  } release{p};
+  ASSERT_EQ(AppendRange(e.get(), 0, 1).size(), 1u);  // stream acme/s/0's head is now cached
   p.writes_allowed = 0;
   const uint64_t writes = p.log_writes;
   e->Append(OneEvent("acme/s/0", 1), done);  // batch A: submitted, held by the disk
   ASSERT_TRUE(WaitFor([&] { return p.log_writes == writes + 1; }));
-  const uint64_t polls = p.disk_polls;
   e->Append(OneEvent("acme/s/0", 2), done);  // batch B: gathers behind A
-  // Two more turns of the shard's loop: it has taken the append in (its head is cached, so
-  // it is encoded at once).
+  // Two more polls than when the append was queued: the loop turn before the second began
+  // after it, and took it in (the head is cached, so it is encoded at once).
+  const uint64_t polls = p.disk_polls;
   ASSERT_TRUE(WaitFor([&] { return p.disk_polls >= polls + 2; }));
   EXPECT_EQ(p.log_writes, writes + 1) << "B waits for A";
   p.index_write_errno = EIO;
