@@ -51,6 +51,8 @@ struct EngineStats {
   std::vector<Shard> shards;
   uint64_t recovery_ms = 0;
   uint64_t recovery_replayed_events = 0;
+  // Records whose stream metadata entries recovery rewrote (those a crash left behind).
+  uint64_t recovery_meta_records = 0;
   uint64_t block_cache_bytes = 0;  // shared by every shard; includes memtable charges
   uint64_t memory_budget_bytes = 0;
 };

@@ -109,6 +109,12 @@ Status OpenImpl(Engine::Impl* impl) {
       impl->options.segment_size_bytes > (1ull << 31)) {
     return Status::Invalid("segment size must be between 1 MiB and 2 GiB");
   }
+  if (impl->manifest.format_version < kDataDirFormat) {
+    // Before the shards open (their recovery writes the new way), so that an older binary
+    // refuses the directory from then on.
+    impl->manifest.format_version = kDataDirFormat;
+    CAIRN_RETURN_IF_ERROR(WriteManifest(fs, dir, impl->manifest));
+  }
   // Every segment keeps a read descriptor open: allow as many as the system does.
   rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -574,6 +580,7 @@ EngineStats Engine::Stats() const {
   for (auto& sh : impl_->shards) {
     s.shards.push_back(sh->Stats());
     s.recovery_replayed_events += sh->recovery_replayed_events();
+    s.recovery_meta_records += sh->recovery_meta_records();
   }
   return s;
 }

@@ -45,6 +45,7 @@ void HeadCache::Evict() {
       continue;
     }
     auto victim = it++;
+    if (on_evict_ && Behind(victim->head)) on_evict_(victim->name, victim->head);
     bytes_ -= Charge(*victim);
     map_.erase(std::string_view(victim->name));
     lru_.erase(victim);

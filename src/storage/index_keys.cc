@@ -6,6 +6,8 @@ namespace cairn::index {
 
 std::string CheckpointKey() { return std::string(1, kCheckpointTag); }
 
+std::string MetaMarkKey() { return std::string(1, kMetaMarkTag); }
+
 std::string StreamKey(std::string_view stream) {
   std::string k(1, kStreamTag);
   k.append(stream);
@@ -199,17 +201,19 @@ std::string EncodeRun(const Run& r) {
   PutFixed64(&v, r.first_position);
   PutFixed32(&v, r.count);
   v += EncodeLocation(r.entries);
+  PutFixed64(&v, r.updated_ms);
   return v;
 }
 
 std::optional<Run> DecodeRun(std::string_view v) {
-  if (v.size() != 24) return std::nullopt;
+  if (v.size() != 24 && v.size() != 32) return std::nullopt;
   Run r;
   r.first_position = DecodeFixed64(v.data());
   r.count = DecodeFixed32(v.data() + 8);
-  auto l = DecodeLocation(v.substr(12));
+  auto l = DecodeLocation(v.substr(12, 12));
   if (!l) return std::nullopt;
   r.entries = *l;
+  if (v.size() == 32) r.updated_ms = DecodeFixed64(v.data() + 24);
   return r;
 }
 

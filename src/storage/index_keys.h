@@ -15,8 +15,11 @@
 namespace cairn::index {
 
 inline constexpr char kCheckpointTag = 'C';  // C -> Checkpoint
-inline constexpr char kStreamTag = 'S';      // S stream -> StreamMeta
-inline constexpr char kRunTag = 'E';         // E stream_id first_version -> Run
+// Where the last metadata mark was taken: every stream's metadata entry covered the log up
+// to it (a Checkpoint; only its position, segment and offset are read).
+inline constexpr char kMetaMarkTag = 'M';  // M -> Checkpoint
+inline constexpr char kStreamTag = 'S';    // S stream -> StreamMeta
+inline constexpr char kRunTag = 'E';       // E stream_id first_version -> Run
 // Scope groups: the records of one group commit in a scope, keyed by the first position
 // among them; the value lists their locations in position order (EncodeLocations).
 inline constexpr char kPositionTag = 'P';   // P first_position -> Locations (every record)
@@ -59,7 +62,8 @@ struct Location {
 struct Run {
   uint64_t first_position = 0;
   uint32_t count = 0;
-  Location entries;  // the run's entries, contiguous
+  Location entries;         // the run's entries, contiguous
+  uint64_t updated_ms = 0;  // its record's time; 0 in runs written before it was kept
 };
 
 struct IdempotencyEntry {
@@ -69,6 +73,7 @@ struct IdempotencyEntry {
 };
 
 std::string CheckpointKey();
+std::string MetaMarkKey();
 std::string StreamKey(std::string_view stream);
 std::string RunKey(uint64_t stream_id, uint64_t first_version);
 std::string PositionKey(uint64_t first_position);

@@ -54,7 +54,7 @@ Result<Manifest> ReadManifest(FileSystem* fs, const std::string& dir) {
   if (!magic || !shards || !key || m.shards == 0 || m.shards > 1024) {
     return Status::Corruption(path + ": not a valid Cairn manifest");
   }
-  if (m.format_version != 1) {
+  if (m.format_version < 1 || m.format_version > kDataDirFormat) {
     return Status::Corruption(path + ": unsupported data directory format " +
                               std::to_string(m.format_version));
   }

@@ -8,8 +8,13 @@
 
 namespace cairn {
 
+// 2: a stream's metadata entry in the index may trail its runs (docs/formats/index.md), which
+// a version 1 binary would take for the stream's version. Version 1 directories are opened and
+// upgraded by rewriting the manifest.
+inline constexpr uint32_t kDataDirFormat = 2;
+
 struct Manifest {
-  uint32_t format_version = 1;
+  uint32_t format_version = kDataDirFormat;
   uint32_t shards = 0;
   ShardKey shard_key = ShardKey::kOrg;
   uint64_t created_ms = 0;

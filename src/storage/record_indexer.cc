@@ -14,6 +14,17 @@ void PutListing(rocksdb::WriteBatch* wb, const std::string& k, KnownListings* kn
   if (known == nullptr || known->Learn(k)) Put(wb, k, "");
 }
 
+void PutClauseMeta(rocksdb::WriteBatch* wb, const ClauseView& c, uint64_t ts) {
+  index::StreamMeta m;
+  m.stream_id = c.stream_id;
+  m.version = c.first_version + c.count - 1;
+  m.first_readable = c.first_readable;
+  m.created_ms = c.created_ms;
+  m.updated_ms = ts;
+  m.deleted = DeletedState::kNone;
+  Put(wb, index::StreamKey(c.stream), index::EncodeStreamMeta(m));
+}
+
 }  // namespace
 
 bool KnownListings::Learn(const std::string& key) {
@@ -77,25 +88,22 @@ void ScopeIndexer::Flush(rocksdb::WriteBatch* wb) {
 
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                        uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
-                       ScopeIndexer* scopes, KnownListings* known) {
+                       ScopeIndexer* scopes, KnownListings* known,
+                       const std::vector<uint8_t>* write_meta) {
   const uint64_t ts = r.header.timestamp_ms;
   scopes->Add(r, place);
-  for (const ClauseView& c : r.clauses) {
+  CAIRN_ASSERT(write_meta == nullptr || write_meta->size() == r.clauses.size());
+  for (size_t i = 0; i < r.clauses.size(); ++i) {
+    const ClauseView& c = r.clauses[i];
     auto name = ParseStreamName(c.stream);
     CAIRN_ASSERT(name.ok());  // validated before it was written; CRC-checked since
-    index::StreamMeta m;
-    m.stream_id = c.stream_id;
-    m.version = c.first_version + c.count - 1;
-    m.first_readable = c.first_readable;
-    m.created_ms = c.created_ms;
-    m.updated_ms = ts;
-    m.deleted = DeletedState::kNone;
-    Put(wb, index::StreamKey(c.stream), index::EncodeStreamMeta(m));
+    if (write_meta == nullptr || (*write_meta)[i] != 0) PutClauseMeta(wb, c, ts);
     index::Run run;
     run.first_position = c.first_position;
     run.count = c.count;
     run.entries = {place.segment_id, static_cast<uint32_t>(place.offset + c.entries_offset),
                    c.entries_bytes};
+    run.updated_ms = ts;
     Put(wb, index::RunKey(c.stream_id, c.first_version), index::EncodeRun(run));
     if (c.created) {
       PutListing(wb, index::OrgKey(name->org), known);
@@ -116,6 +124,10 @@ void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
     x.append(r.idempotency_key);
     Put(wb, x, "");
   }
+}
+
+void IndexEventsRecordMeta(const EventsRecordView& r, rocksdb::WriteBatch* wb) {
+  for (const ClauseView& c : r.clauses) PutClauseMeta(wb, c, r.header.timestamp_ms);
 }
 
 void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,

@@ -69,12 +69,20 @@ class KnownListings {
 // Adds the index entries of an events record: stream metadata, runs, org and type
 // listings, and the idempotency entry; its scope groups go to `scopes`. With `known`, a
 // listing key it already knows is not written again (the live write path and recovery's
-// replay, each with its own set); without, every new stream writes them.
+// replay, each with its own set); without, every new stream writes them. With `write_meta`
+// (one flag per clause), only the flagged clauses rewrite their stream's metadata entry:
+// the live path, whose heads know when the entry must change; recovery rewrites it for
+// every clause, as it replays without the heads.
 void IndexEventsRecord(const EventsRecordView& r, const RecordPlace& place,
                        uint64_t idempotency_window_ms, rocksdb::WriteBatch* wb,
-                       ScopeIndexer* scopes, KnownListings* known = nullptr);
+                       ScopeIndexer* scopes, KnownListings* known = nullptr,
+                       const std::vector<uint8_t>* write_meta = nullptr);
 
 // Adds the new metadata of the stream a delete or trim record changed.
+// Only the stream metadata entries of an events record, as IndexEventsRecord writes them
+// for every clause (recovery's rewrite of entries a crash left behind, see Shard::Recover).
+void IndexEventsRecordMeta(const EventsRecordView& r, rocksdb::WriteBatch* wb);
+
 void IndexStreamStateRecord(const StreamStateView& s, uint64_t timestamp_ms,
                             rocksdb::WriteBatch* wb);
 

@@ -9,6 +9,7 @@
 #include "base/coding.h"
 #include "base/thread_name.h"
 #include "storage/format.h"
+#include "storage/stream_lookup.h"
 
 namespace cairn {
 namespace {
@@ -23,6 +24,12 @@ constexpr int kMaxSweepKeys = 1000;
 // boundary of this size and one more such chunk (capped at the segment's end).
 constexpr uint64_t kZeroFillChunk = 1u << 20;
 constexpr uint64_t kZeroFillMaxWrite = 256u << 10;  // larger writes carry no zeros
+// Metadata entries of evicted heads held before they are written on their own.
+constexpr uint32_t kMaxBehindMeta = 1024;
+// Metadata entries a mark writes per loop turn (well under a millisecond).
+constexpr size_t kMetaMarkEntriesPerTurn = 512;
+// Streams listed as fallen behind before a mark starts without waiting for the next flush.
+constexpr size_t kMaxBehindLog = 1u << 16;
 
 }  // namespace
 
@@ -34,7 +41,10 @@ Shard::Shard(uint32_t id, const EngineOptions& options, Env* env, std::string di
       dir_(std::move(dir)),
       heads_(heads_budget_bytes),
       inbound_(options.max_queued_requests_per_shard),
-      id_random_(env->random()->Next64()) {}
+      id_random_(env->random()->Next64()) {
+  heads_.set_on_evict(
+      [this](std::string_view stream, const StreamHead& head) { OnHeadEvicted(stream, head); });
+}
 
 Shard::~Shard() {
   if (thread_.joinable()) Stop();
@@ -107,7 +117,13 @@ void Shard::Stop() {
     op->Fail(Status::Unavailable("shard " + std::to_string(id_) + " is shutting down"));
   }
   if (failed_.ok()) {
-    Status st = index_->Flush(true);
+    // The heads still cached that are ahead of their metadata entries: a restarted shard finds
+    // every entry current, and replays none of them.
+    Status st = MarkMeta();
+    if (!st.ok())
+      std::fprintf(stderr, "cairn: shard %u: metadata entries at close: %s\n", id_,
+                   st.ToString().c_str());
+    st = index_->Flush(true);
     if (!st.ok())
       std::fprintf(stderr, "cairn: shard %u: index flush at close: %s\n", id_,
                    st.ToString().c_str());
@@ -225,18 +241,30 @@ uint64_t Shard::NextTimestamp() {
   return last_timestamp_ms_;
 }
 
-Result<StreamHead*> Shard::GetHead(const std::string& stream) {
+Result<StreamHead*> Shard::GetHead(const std::string& stream, bool* was_cached) {
   // The head-cache figures are published at every lookup: a request answered at once (a
   // conflict, a committed duplicate) may reply before the loop turn ends.
   StreamHead* cached = heads_.Find(stream);
   PublishHeadStats();
+  if (was_cached != nullptr) *was_cached = cached != nullptr;
   if (cached != nullptr) return cached;
-  // A cold head: one point lookup (bloom filter, then at most one block per level).
-  CAIRN_ASSIGN_OR_RETURN(auto v, IndexGet(index::StreamKey(stream)));
+  // A cold head: one point lookup (bloom filter, then at most one block per level). The entry
+  // is current: appends leave it behind only while the head is cached, an evicted head's
+  // entry waits in behind_meta_ until written, and recovery rewrites those a crash left behind.
+  std::optional<index::StreamMeta> found;
+  if (auto it = behind_meta_.find(stream); it != behind_meta_.end()) {
+    found = it->second;
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(auto v, IndexGet(index::StreamKey(stream)));
+    if (v.has_value()) {
+      found = index::DecodeStreamMeta(*v);
+      if (!found) return Status::Corruption("index: bad metadata for stream " + stream);
+    }
+  }
   StreamHead head;
-  if (v.has_value()) {
-    auto m = index::DecodeStreamMeta(*v);
-    if (!m) return Status::Corruption("index: bad metadata for stream " + stream);
+  if (found.has_value()) {
+    const index::StreamMeta* m = &*found;
+    head.meta_version = m->version;
     head.stream_id = m->stream_id;
     head.version = m->version;
     head.first_readable = m->first_readable;
@@ -245,9 +273,100 @@ Result<StreamHead*> Shard::GetHead(const std::string& stream) {
     head.deleted = m->deleted;
     head.exists = true;
   }
-  StreamHead* inserted = heads_.Insert(stream, head);
+  StreamHead* inserted = heads_.Insert(stream, head);  // may evict (OnHeadEvicted)
   PublishHeadStats();
+  if (behind_meta_.size() >= kMaxBehindMeta) {
+    Status st = WriteBehindMeta();
+    if (!st.ok()) {
+      FailStop(st);
+      return failed_;
+    }
+  }
   return inserted;
+}
+
+void Shard::OnHeadEvicted(std::string_view stream, const StreamHead& head) {
+  // Its runs are all indexed (an unindexed batch pins its heads), so the entry is right
+  // whenever it is written; any later change of the stream is in a later index write.
+  index::StreamMeta m;
+  m.stream_id = head.stream_id;
+  m.version = head.version;
+  m.first_readable = head.first_readable;
+  m.created_ms = head.created_ms;
+  m.updated_ms = head.updated_ms;
+  m.deleted = head.deleted;
+  behind_meta_.insert_or_assign(std::string(stream), m);
+}
+
+Status Shard::WriteBehindMeta() {
+  if (behind_meta_.empty()) return Status::Ok();
+  rocksdb::WriteBatch wb;
+  for (const auto& [stream, m] : behind_meta_) {
+    (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(m));
+  }
+  behind_meta_.clear();
+  return index_->Write(&wb);
+}
+
+void Shard::StartMetaMark() {
+  // The heads ahead of their entries now; those that fall behind later do so with records
+  // past the mark. Uncached streams' entries are current (the evicted ones once written).
+  mark_from_ = indexed_cp_;
+  mark_names_.clear();
+  mark_names_.swap(behind_log_);
+  mark_next_ = 0;
+  marking_ = true;
+}
+
+Status Shard::ContinueMetaMark(size_t max_entries) {
+  // The evicted heads' entries, then those of the listed heads still cached and ahead of
+  // theirs: an unpinned head has all its changes indexed, so the entry is the head; a pinned
+  // one has changes not yet indexed, so its entry is brought up to the index's runs only
+  // (LookupStream). Either covers the records before the mark.
+  CAIRN_RETURN_IF_ERROR(WriteBehindMeta());
+  rocksdb::WriteBatch wb;
+  const size_t end = std::min(mark_names_.size(), mark_next_ + max_entries);
+  for (; mark_next_ < end; ++mark_next_) {
+    const std::string& stream = mark_names_[mark_next_];
+    StreamHead* h = heads_.Peek(stream);
+    if (h == nullptr) continue;  // evicted: its entry was written (or waits in behind_meta_)
+    if (h->pins > 0) {
+      // Changes not yet indexed (an append, or a delete, trim or revival that already counts
+      // the head as current): the entry is brought up to what the index holds, whatever the
+      // head says, and the next mark looks again.
+      behind_log_.push_back(stream);
+      CAIRN_ASSIGN_OR_RETURN(auto found, LookupStream(*index_, stream));
+      if (!found.has_value() || found->stored_version == found->meta.version) continue;
+      (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(found->meta));
+      continue;
+    }
+    if (!HeadCache::Behind(*h)) continue;
+    const index::StreamMeta m{h->stream_id,  h->version,    h->first_readable,
+                              h->created_ms, h->updated_ms, h->deleted};
+    (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(m));
+    h->meta_version = m.version;
+  }
+  if (mark_next_ < mark_names_.size()) return wb.Count() > 0 ? index_->Write(&wb) : Status::Ok();
+  marking_ = false;
+  mark_names_.clear();
+  mark_names_.shrink_to_fit();
+  std::string v = index::EncodeCheckpoint(mark_from_);
+  (void)wb.Put(rocksdb::Slice(index::MetaMarkKey()), rocksdb::Slice(v));
+  return index_->Write(&wb);
+}
+
+Status Shard::MarkMeta() {
+  if (marking_) CAIRN_RETURN_IF_ERROR(ContinueMetaMark(SIZE_MAX));
+  StartMetaMark();
+  return ContinueMetaMark(SIZE_MAX);
+}
+
+Status Shard::WriteMetaMark(rocksdb::WriteBatch* wb) {
+  std::string v = index::EncodeCheckpoint(indexed_cp_);
+  (void)wb->Put(rocksdb::Slice(index::MetaMarkKey()), rocksdb::Slice(v));
+  Status st = index_->Write(wb);
+  wb->Clear();
+  return st;
 }
 
 Shard::Batch* Shard::NewBatch() {
@@ -385,6 +504,7 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
   (void)b->index.Put(rocksdb::Slice(index::CheckpointKey()), rocksdb::Slice(cp));
   b->hints.Seal();
   Status st = env_->BeforeIndexWrite();
+  if (st.ok()) st = WriteBehindMeta();  // before any later change of those streams
   if (st.ok()) st = index_->Write(&b->index, &b->hints);
   if (!st.ok()) {
     // The batch is durable but cannot be made visible: refuse it like a failed write. It goes
@@ -395,6 +515,7 @@ void Shard::FinishBatch(std::unique_ptr<Batch> b) {
     FailStop(st);
     return;
   }
+  indexed_cp_ = b->checkpoint;
   if (batches_.empty() && b->segment_id == segment_id_) {
     size_t tail_start = format::AlignDown(b->file_offset + b->logical_size, format::kBlockSize);
     segment_tail_.clear();
@@ -512,11 +633,26 @@ void Shard::Periodic() {
   uint64_t now = env_->clock()->MonotonicNanos();
   if (unflushed_log_bytes_ >= kFlushEveryBytes ||
       (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs)) {
+    // A new metadata mark, taken over the next loop turns (ContinueMetaMark below) and
+    // persisted by the next flush: recovery rewrites metadata entries from no further back
+    // than the mark before the last flush.
+    if (!marking_) StartMetaMark();
     Status st = index_->Flush(false);
     if (!st.ok())
       std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
     unflushed_log_bytes_ = 0;
     last_flush_ns_ = now;
+  }
+  if (!marking_ && behind_log_.size() >= kMaxBehindLog) StartMetaMark();  // bounds the log
+  if (marking_) {
+    // A bounded share per loop turn under load; all of it when the shard is idle (its loop
+    // would otherwise turn only every kIdlePollMs).
+    const bool idle = pending_.empty() && batches_.empty() && !write_in_flight_;
+    Status st = ContinueMetaMark(idle ? SIZE_MAX : kMetaMarkEntriesPerTurn);
+    if (!st.ok()) {
+      FailStop(st);
+      return;
+    }
   }
   if (now - last_sweep_ns_ >= kSweepEveryNs || sweep_behind_) {
     last_sweep_ns_ = now;

@@ -110,6 +110,7 @@ class Shard final : public ShardLoop {
   const SegmentFiles* segments() const { return segments_.get(); }
   ShardStats Stats() const;
   uint64_t recovery_replayed_events() const { return replayed_events_; }
+  uint64_t recovery_meta_records() const { return meta_records_; }
 
  private:
   struct Completion {
@@ -156,6 +157,8 @@ class Shard final : public ShardLoop {
   void DrainInbound();
   void Prefetch();
   void PrefetchKey(Pending& p, std::string key);
+  // Warms what GetHead(stream) will read, unless it is in memory already.
+  void PrefetchHead(Pending& p, const std::string& stream);
   void CollectWarmed();  // and a segment opening that finished (CollectOpenedSegment)
   bool FrontReady() const;
   Result<std::optional<std::string>> IndexGet(const std::string& key);
@@ -170,7 +173,24 @@ class Shard final : public ShardLoop {
   Result<std::optional<uint64_t>> GroupCursorOf(const std::string& key);
   void ProcessSchema(WriteOp& op);
   bool CheckIdempotency(WriteOp& op);
-  Result<StreamHead*> GetHead(const std::string& stream);
+  // `cached`, when given, tells whether the head was in the cache.
+  Result<StreamHead*> GetHead(const std::string& stream, bool* cached = nullptr);
+  // Stream metadata entries of evicted heads that were ahead of theirs (behind_meta_): written
+  // to the index before the next group commit's entries, at close, or at once when many.
+  void OnHeadEvicted(std::string_view stream, const StreamHead& head);
+  Status WriteBehindMeta();
+  // A metadata mark: every stream's metadata entry brought up to the index's runs as of a
+  // checkpoint (the cached heads ahead of theirs are written), and that checkpoint recorded
+  // (index::kMetaMarkTag); after a crash, recovery rewrites the entries from the records past
+  // it. Started with every index flush and written over the next loop turns, a bounded number
+  // of entries per turn (ContinueMetaMark); MarkMeta takes one whole (at close).
+  void StartMetaMark();
+  Status ContinueMetaMark(size_t max_entries);
+  Status MarkMeta();
+  // Recovery: the metadata entries of the records from `mark` to `cp` (already indexed).
+  Status RewriteMetaSince(const index::Checkpoint& mark, const index::Checkpoint& cp,
+                          const std::vector<uint64_t>& ids);
+  Status WriteMetaMark(rocksdb::WriteBatch* wb);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
   // Starts segment segment_id_ + 1 and makes it the one written. In the background (the
   // running loop), the segment thread creates (or takes the spare) and publishes its file:
@@ -198,6 +218,7 @@ class Shard final : public ShardLoop {
   void Periodic();
   uint64_t NextTimestamp();
   Status Recover();
+  Status RecoverLog();  // Recover's replay of the log
   Status ZeroRange(const std::string& path, uint64_t from, uint64_t to);
 
   const uint32_t id_;
@@ -209,6 +230,24 @@ class Shard final : public ShardLoop {
   std::unique_ptr<AsyncDisk> disk_;
   HeadCache heads_;
   KnownListings listings_;  // O and T keys already in the index (or in a batch before it)
+  // Metadata entries of evicted heads whose runs are all indexed (so any time is right to write
+  // them), not yet written; a cold head is looked up here before the index. Any later change
+  // of their streams is in a later write.
+  std::unordered_map<std::string, index::StreamMeta> behind_meta_;
+  // The checkpoint of the last index write of a group commit (or of recovery).
+  index::Checkpoint indexed_cp_;
+  // Streams whose heads fell behind their metadata entries since the last mark started (each
+  // listed when it falls behind); the next mark writes those still behind.
+  std::vector<std::string> behind_log_;
+  // The metadata mark being taken: its checkpoint, the heads it lists, how many are done.
+  bool marking_ = false;
+  index::Checkpoint mark_from_;
+  std::vector<std::string> mark_names_;
+  size_t mark_next_ = 0;
+  // ProcessAppend's scratch: which clauses (with events) rewrite their stream's metadata, and
+  // which of its heads were cached.
+  std::vector<uint8_t> clause_meta_;
+  std::vector<uint8_t> head_was_cached_;
   MpscQueue<std::unique_ptr<WriteOp>> inbound_;
   std::thread thread_;
   std::atomic<bool> sleeping_{false};
@@ -301,6 +340,7 @@ class Shard final : public ShardLoop {
   bool sweep_behind_ = false;
   uint64_t unflushed_log_bytes_ = 0;
   uint64_t replayed_events_ = 0;
+  uint64_t meta_records_ = 0;  // rewritten by RewriteMetaSince
 
   // Counters read by Stats() from other threads.
   std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0}, stat_batch_bytes_{0},

@@ -30,8 +30,9 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 // shard writes in increasing order get a prefix that groups them: positions (P), scope
 // entries per org or org/type (G, H: up to the NUL after the name), idempotency expiries
 // (X), the runs of one stream (E + stream id: versions only grow). A stream's metadata (S)
-// is rewritten on every append: the whole key is the prefix, so the new version goes right
-// next to the previous one. The hints live in the memtable and die with it.
+// is rewritten in place (creation, revival, delete, trim, an evicted head): the whole key is
+// the prefix, so the new value goes right next to the previous one. The hints live in the
+// memtable and die with it.
 //
 // A hint costs the memtable a splice (232 bytes of its arena) and a hint-map entry the first
 // time it sees a prefix, and pays only when the next key of that prefix comes before many
@@ -184,6 +185,10 @@ std::unique_ptr<rocksdb::Iterator> ShardIndex::View::NewIterator() const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snap_;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro));
+}
+
+std::unique_ptr<rocksdb::Iterator> ShardIndex::NewIterator() const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions()));
 }
 
 std::optional<Result<std::optional<std::string>>> ShardIndex::GetIfCached(

@@ -74,6 +74,8 @@ class ShardIndex {
 
   std::unique_ptr<View> NewView() const { return std::make_unique<View>(db_.get()); }
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  // Reads the index as it is when created (no snapshot held beyond the iterator's own).
+  std::unique_ptr<rocksdb::Iterator> NewIterator() const;
   // Like Get, but answers only from memory (memtables and block cache); nullopt when the
   // answer needs a disk read. Never blocks on I/O. A hint only (is it cached?): callers
   // take their answers from Get (see Shard::IndexGet).

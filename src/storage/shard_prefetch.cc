@@ -47,20 +47,21 @@ void Shard::Prefetch() {
         key.append(op.idem_scoped_key);
         PrefetchKey(p, std::move(key));
       }
-      for (const AppendClause& c : op.append.clauses) {
-        if (!heads_.Contains(c.stream)) PrefetchKey(p, index::StreamKey(c.stream));
-      }
+      for (const AppendClause& c : op.append.clauses) PrefetchHead(p, c.stream);
     } else if (op.kind == WriteOp::Kind::kDelete || op.kind == WriteOp::Kind::kTrim) {
       const std::string& stream =
           op.kind == WriteOp::Kind::kDelete ? op.del.stream : op.trim.stream;
-      if (!heads_.Contains(stream)) PrefetchKey(p, index::StreamKey(stream));
+      PrefetchHead(p, stream);
     } else {
       PrefetchKey(p, index::GroupKey(op.group.scope, op.group.group));
-      if (op.group_scope.kind == WatchScope::Kind::kStream && !heads_.Contains(op.group.scope)) {
-        PrefetchKey(p, index::StreamKey(op.group.scope));
-      }
+      if (op.group_scope.kind == WatchScope::Kind::kStream) PrefetchHead(p, op.group.scope);
     }
   }
+}
+
+void Shard::PrefetchHead(Pending& p, const std::string& stream) {
+  if (heads_.Contains(stream) || behind_meta_.count(stream) > 0) return;  // see GetHead
+  PrefetchKey(p, index::StreamKey(stream));
 }
 
 void Shard::PrefetchKey(Pending& p, std::string key) {

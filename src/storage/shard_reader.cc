@@ -7,6 +7,7 @@
 #include "cairn/limits.h"
 #include "storage/index_keys.h"
 #include "storage/record.h"
+#include "storage/stream_lookup.h"
 
 namespace cairn {
 namespace {
@@ -70,11 +71,10 @@ Status ShardReader::ReadRecord(const index::Location& loc, std::string* bytes) c
 
 Result<ReadResult> ShardReader::ReadStream(const ReadRequest& req) const {
   auto view = index_->NewView();
-  CAIRN_ASSIGN_OR_RETURN(auto raw, view->Get(index::StreamKey(req.stream)));
+  CAIRN_ASSIGN_OR_RETURN(auto found, LookupStream(*view, req.stream));
   ReadResult res;
-  if (!raw) return res;
-  auto m = index::DecodeStreamMeta(*raw);
-  if (!m) return Status::Corruption("index: bad metadata for stream " + req.stream);
+  if (!found) return res;
+  const index::StreamMeta* m = &found->meta;
   if (m->deleted == DeletedState::kHard)
     return Status::Deleted("stream " + req.stream + " is deleted");
   res.version = m->version;
@@ -204,13 +204,13 @@ Result<ScanResult> ShardReader::Scan(char scope_tag, std::string_view scope,
 }
 
 Result<StreamInfo> ShardReader::Info(std::string_view stream) const {
-  CAIRN_ASSIGN_OR_RETURN(auto raw, index_->Get(index::StreamKey(stream)));
+  auto view = index_->NewView();
+  CAIRN_ASSIGN_OR_RETURN(auto found, LookupStream(*view, stream));
   StreamInfo info;
   info.stream = std::string(stream);
   info.shard = shard_;
-  if (!raw) return info;
-  auto m = index::DecodeStreamMeta(*raw);
-  if (!m) return Status::Corruption("index: bad metadata for stream " + info.stream);
+  if (!found) return info;
+  const index::StreamMeta* m = &found->meta;
   info.version = m->version;
   info.first_version = (m->deleted == DeletedState::kNone && m->first_readable <= m->version)
                            ? m->first_readable

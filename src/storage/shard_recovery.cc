@@ -46,6 +46,74 @@ uint64_t MaxWriteBytes(const EngineOptions& o) {
 }  // namespace
 
 Status Shard::Recover() {
+  CAIRN_RETURN_IF_ERROR(RecoverLog());
+  // Every metadata entry is current now (the replay rewrote those of its records, and
+  // RewriteMetaSince those a crash left behind before them): mark it.
+  indexed_cp_ = index::Checkpoint{next_position_, segment_id_,     segment_end_,
+                                  chain_head_,    next_stream_id_, last_timestamp_ms_};
+  rocksdb::WriteBatch wb;
+  return WriteMetaMark(&wb);
+}
+
+Status Shard::RewriteMetaSince(const index::Checkpoint& mark, const index::Checkpoint& cp,
+                               const std::vector<uint64_t>& ids) {
+  FileSystem* fs = env_->fs();
+  // Segment ids are consecutive: every one from the mark's to the checkpoint's must be there.
+  for (uint64_t id = mark.segment_id; id <= cp.segment_id; ++id) {
+    if (!std::binary_search(ids.begin(), ids.end(), id)) {
+      return Status::Corruption("shard " + std::to_string(id_) + ": segment " +
+                                format::SegmentFileName(id) +
+                                ", between the metadata mark and the index checkpoint, is missing");
+    }
+  }
+  rocksdb::WriteBatch wb;
+  for (uint64_t seg : ids) {
+    if (seg < mark.segment_id || seg > cp.segment_id) continue;
+    const std::string path = segments_->PathOf(seg);
+    CAIRN_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(fs, path));
+    uint64_t offset = seg == mark.segment_id ? mark.end_offset : format::kSegmentHeaderSize;
+    const uint64_t end = seg == cp.segment_id ? cp.end_offset : UINT64_MAX;
+    while (offset < end) {
+      CAIRN_ASSIGN_OR_RETURN(SegmentReader::Item item, reader->ReadRecord(offset));
+      if (item.kind != SegmentReader::Item::Kind::kRecord) {
+        // Records before the checkpoint were all indexed: only a segment's end stops early.
+        if (seg == cp.segment_id || item.kind == SegmentReader::Item::Kind::kBad) {
+          return Status::Corruption("corrupt log before the index checkpoint at " +
+                                    Where(path, offset) + ": " + item.error);
+        }
+        break;
+      }
+      if (item.header.type == format::RecordType::kEvents) {
+        auto view = DecodeEventsRecordClauses(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        IndexEventsRecordMeta(*view, &wb);
+        ++meta_records_;
+      } else if (item.header.type == format::RecordType::kStreamState) {
+        auto view = DecodeStreamStateRecord(item.bytes);
+        if (!view.ok()) {
+          return Status::Corruption(view.status().message() + " at " + Where(path, offset));
+        }
+        IndexStreamStateRecord(*view, item.header.timestamp_ms, &wb);
+        ++meta_records_;
+      }
+      offset = item.next_offset;
+      if (wb.Count() >= 4096) {
+        CAIRN_RETURN_IF_ERROR(index_->Write(&wb));
+        wb.Clear();
+      }
+    }
+    if (seg == cp.segment_id && offset != cp.end_offset) {
+      return Status::Corruption(
+          "shard " + std::to_string(id_) + ": records do not end at the index checkpoint (" +
+          Where(path, offset) + ", checkpoint offset " + std::to_string(cp.end_offset) + ")");
+    }
+  }
+  return index_->Write(&wb);
+}
+
+Status Shard::RecoverLog() {
   FileSystem* fs = env_->fs();
   const std::string log_dir = dir_ + "/log";
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(log_dir));
@@ -66,6 +134,12 @@ Status Shard::Recover() {
     cp = index::DecodeCheckpoint(*cp_raw);
     if (!cp) return Status::Corruption("shard " + std::to_string(id_) + ": bad index checkpoint");
   }
+  CAIRN_ASSIGN_OR_RETURN(auto mark_raw, index_->Get(index::MetaMarkKey()));
+  std::optional<index::Checkpoint> mark;
+  if (mark_raw) {
+    mark = index::DecodeCheckpoint(*mark_raw);
+    if (!mark) return Status::Corruption("shard " + std::to_string(id_) + ": bad metadata mark");
+  }
   if (ids.empty()) {
     if (cp) {
       return Status::Corruption("shard " + std::to_string(id_) +
@@ -74,6 +148,12 @@ Status Shard::Recover() {
     }
     segment_id_ = 0;
     return StartSegment(/*in_background=*/false);
+  }
+  // Metadata entries appends left behind before the crash, past the last mark (a directory
+  // without one, written by format 1, has none behind). Before the replay, which rewrites the
+  // later ones.
+  if (cp && mark && mark->next_position < cp->next_position) {
+    CAIRN_RETURN_IF_ERROR(RewriteMetaSince(*mark, *cp, ids));
   }
   size_t start = 0;
   uint64_t offset = format::kSegmentHeaderSize;

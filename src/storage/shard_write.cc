@@ -114,9 +114,12 @@ void Shard::ProcessAppend(WriteOp& op) {
     for (StreamHead* h : heads) heads_.Unpin(h);
     op.on_append(st);
   };
+  head_was_cached_.clear();
   for (const AppendClause& c : req.clauses) {
-    auto h = GetHead(c.stream);
+    bool was_cached = false;
+    auto h = GetHead(c.stream, &was_cached);
     if (!h.ok()) return fail(h.status());
+    head_was_cached_.push_back(was_cached ? 1 : 0);
     HeadCache::Pin(*h);
     heads.push_back(*h);
   }
@@ -137,11 +140,20 @@ void Shard::ProcessAppend(WriteOp& op) {
   const uint64_t ts = NextTimestamp();
   EventsRecordBuilder b(&batch->buf, next_position_, ts, op.idem_scoped_key, op.fingerprint,
                         req.transaction, clauses_with_events);
+  clause_meta_.clear();
   for (size_t i = 0; i < req.clauses.size(); ++i) {
     const AppendClause& c = req.clauses[i];
     if (c.events.empty()) continue;
     StreamHead& h = *heads[i];
     const bool created = !h.exists;
+    // The stream's metadata entry is rewritten when more than its version and update time
+    // change (a new stream, or one revived after a soft delete), and when the head was not
+    // cached: a stream appended to rarely would be evicted before its next append, and its
+    // entry written then anyway. A cached head's entry stays behind (readers find the newer
+    // runs, LookupStream) until the head leaves the cache or a metadata mark writes it.
+    const bool write_meta = created || h.deleted != DeletedState::kNone || head_was_cached_[i] == 0;
+    clause_meta_.push_back(write_meta ? 1 : 0);
+    if (!write_meta && !HeadCache::Behind(h)) behind_log_.push_back(c.stream);  // falls behind
     // Written a moment ago: its previous metadata and run are where the new ones go, and few
     // keys can have been inserted next to them since, so an insert hint pays for itself.
     if (!created && h.last_position != 0 && next_position_ - h.last_position <= kHintWindow) {
@@ -184,6 +196,7 @@ void Shard::ProcessAppend(WriteOp& op) {
     h.updated_ms = ts;
     h.deleted = DeletedState::kNone;
     h.last_position = next_position_ - 1;
+    if (write_meta) h.meta_version = h.version;
   }
   size_t off = b.Finish();
   batch->logical_size = batch->buf.size();
@@ -196,7 +209,7 @@ void Shard::ProcessAppend(WriteOp& op) {
   CAIRN_ASSERT_MSG(view.ok(), view.status().message().c_str());
   RecordPlace place{id_, static_cast<uint32_t>(segment_id_), batch->file_offset + off};
   IndexEventsRecord(*view, place, options_.idempotency_window_ms, &batch->index, &batch->scopes,
-                    &listings_);
+                    &listings_, &clause_meta_);
   Completion done;
   done.on_append = std::move(op.on_append);
   done.append_result = ResultFromRecord(*view, id_);
@@ -246,6 +259,7 @@ void Shard::ProcessStateChange(WriteOp& op) {
     next.exists = true;
   }
   next.updated_ms = ts;
+  next.meta_version = next.version;  // the record's entry holds the whole head
   StreamStateView view{stream,          next.stream_id, next.version, next.first_readable,
                        next.created_ms, next.deleted};
   AppendStreamStateRecord(&batch->buf, next_position_, ts, view);

@@ -21,10 +21,13 @@
 
 #include "base/clock.h"
 #include "io/env.h"
+#include "io/file_system.h"
 #include "storage/chain.h"
 #include "storage/format.h"
+#include "storage/manifest.h"
 #include "storage/record.h"
 #include "storage/segment_files.h"
+#include "testing/manual_clock_env.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {
@@ -668,21 +671,7 @@ TEST(EngineBackPressure, AFullQueueAnswersBusyAndEveryCallbackRuns) {
 
 size_t SegmentFilesLimit() { return SegmentFiles::kMaxOpenFiles; }
 
-// The real disk with a clock the test moves.
-class ManualClockEnv final : public Env {
- public:
-  explicit ManualClockEnv(uint64_t now_ms) : clock_(now_ms) {}
-  FileSystem* fs() override { return Env::Default()->fs(); }
-  Clock* clock() override { return &clock_; }
-  Random* random() override { return Env::Default()->random(); }
-  Result<std::unique_ptr<AsyncDisk>> NewAsyncDisk() override {
-    return Env::Default()->NewAsyncDisk();
-  }
-  ManualClock& manual() { return clock_; }
-
- private:
-  ManualClock clock_;
-};
+using testing::ManualClockEnv;
 
 TEST(EngineIdempotencyWindow, KeysExpireAndAreSweptAtAnyRate) {
   testing::TempDir dir;
@@ -1334,6 +1323,197 @@ TEST(EngineSegments, FailuresCreatingTheNextSegment) {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_EQ((*again)->Stats().shards[0].next_position - 1, static_cast<uint64_t>(acked));
   }
+}
+
+// Appends do not rewrite a stream's metadata entry; heads that leave the cache write it. With
+// a head cache of a few thousand streams, streams appended to after their creation are pushed
+// out by new ones and must keep their exact versions, through the heads, the readers and a
+// reopen.
+TEST(EngineHeads, HeadsAheadOfTheIndexKeepExactVersionsThroughEvictionAndReopen) {
+  testing::TempDir dir;
+  EngineOptions o = OneShardOn(dir, nullptr);
+  o.memory_budget_bytes = 4ull << 20;  // heads: 20%, about 4,000 of them
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::unique_ptr<Engine> engine = std::move(*e);
+  auto name = [](const char* type, int i) {
+    return "acme/" + std::string(type) + "/" + std::to_string(i);
+  };
+  // Appends `n` events to each of streams [from, to) of `type`, 1,000 per transaction.
+  auto append_all = [&](const char* type, int from, int to, std::function<Expected(int)> expected,
+                        int n) {
+    for (int b = from; b < to; b += 1000) {
+      AppendRequest t;
+      t.transaction = true;
+      for (int i = b; i < std::min(to, b + 1000); ++i) {
+        std::vector<ProposedEvent> evs;
+        for (int k = 0; k < n; ++k) evs.push_back(Ev("T", std::to_string(i)));
+        t.clauses.push_back({name(type, i), expected(i), std::move(evs)});
+      }
+      auto r = engine->AppendSync(t);
+      ASSERT_TRUE(r.ok()) << type << " " << b << ": " << r.status().ToString();
+    }
+  };
+  auto check = [&](int i, uint64_t version) {
+    const std::string s = name("a", i);
+    auto info = engine->Info(s);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->version, version) << s;
+    ReadRequest rr;
+    rr.stream = s;
+    rr.backward = true;
+    rr.count = 1;
+    auto r = engine->Read(rr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->version, version) << s;
+    ASSERT_EQ(r->events.size(), 1u) << s;
+    EXPECT_EQ(r->events[0].version, version) << s;
+    EXPECT_EQ(info->updated_ms, r->events[0].timestamp_ms) << s;
+    rr.backward = false;
+    rr.count = 1000;
+    r = engine->Read(rr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->events.size(), version) << s;
+  };
+  constexpr int kA = 2000;
+  append_all(
+      "a", 0, kA, [](int) { return Expected::NoStream(); }, 1);
+  append_all(
+      "a", 0, kA, [](int) { return Expected::Exact(1); }, 2);  // entries left at 1
+  for (int i : {0, 999, 1999}) check(i, 3);  // readers follow the runs past the entry
+  // 8,000 new streams push the a heads out of the cache.
+  append_all(
+      "b", 0, 8000, [](int) { return Expected::NoStream(); }, 1);
+  auto st = engine->Stats();
+  ASSERT_EQ(st.shards.size(), 1u);
+  ASSERT_LT(st.shards[0].heads_cached, 8000u) << "no eviction: the test proves nothing";
+  // Every a head is looked up again (cold): exact versions, a wrong one conflicts.
+  AppendRequest wrong = One(name("a", 7), Expected::Exact(2), {Ev("T", "x")});
+  EXPECT_EQ(engine->AppendSync(wrong).status().code(), StatusCode::kConflict);
+  append_all(
+      "a", 0, kA, [](int) { return Expected::Exact(3); }, 1);
+  EXPECT_GE(engine->Stats().shards[0].head_misses - st.shards[0].head_misses, uint64_t{kA});
+  for (int i : {0, 7, 1000, 1999}) check(i, 4);
+  // Behind again, some evicted (the b streams once more), then a clean reopen.
+  append_all(
+      "a", 0, kA, [](int) { return Expected::Exact(4); }, 1);
+  append_all(
+      "b", 0, 8000, [](int) { return Expected::Exact(1); }, 1);
+  append_all(
+      "a", 0, 100, [](int) { return Expected::Exact(5); }, 1);  // cached and behind
+  engine.reset();
+  e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  engine = std::move(*e);
+  EXPECT_EQ(engine->Stats().recovery_meta_records, 0u) << "the close wrote every entry";
+  for (int i : {0, 99}) check(i, 6);
+  for (int i : {100, 1999}) check(i, 5);
+  append_all(
+      "a", 0, 100, [](int) { return Expected::Exact(6); }, 1);
+  append_all(
+      "a", 100, kA, [](int) { return Expected::Exact(5); }, 1);
+  auto v = engine->Verify({0, 1, UINT64_MAX});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << v->detail;
+}
+
+// An evicted head's metadata entry waits to be written; a delete, trim or revival of that
+// stream afterwards must win over it, in the index and in the heads, whatever evicts what.
+TEST(EngineHeads, ChangesAfterAnEvictionWinOverTheEvictedEntry) {
+  testing::TempDir dir;
+  EngineOptions o = OneShardOn(dir, nullptr);
+  o.memory_budget_bytes = 4ull << 20;  // about 4,000 heads
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  std::unique_ptr<Engine> engine = std::move(*e);
+  int fillers = 0;
+  auto evict = [&] {  // 6,000 new streams, 1,000 per transaction
+    for (int b = 0; b < 6; ++b) {
+      AppendRequest t;
+      t.transaction = true;
+      for (int i = 0; i < 1000; ++i) {
+        t.clauses.push_back(
+            {"acme/fill/" + std::to_string(fillers++), Expected::NoStream(), {Ev("T", "f")}});
+      }
+      ASSERT_TRUE(engine->AppendSync(t).ok());
+    }
+  };
+  const std::vector<std::string> x = {"acme/x/soft", "acme/x/hard", "acme/x/trim", "acme/x/live"};
+  for (const std::string& s : x) {
+    for (uint64_t v = 0; v < 5; ++v) {
+      ASSERT_TRUE(engine->AppendSync(One(s, Expected::Exact(v), {Ev("T", "x")})).ok()) << s;
+    }
+  }
+  evict();  // every x head leaves the cache 5 versions ahead of its entry
+  ASSERT_TRUE(engine->DeleteSync({x[0], Expected::Exact(5), false}).ok());
+  ASSERT_TRUE(engine->DeleteSync({x[1], Expected::Exact(5), true}).ok());
+  ASSERT_TRUE(engine->TrimSync({x[2], 4}).ok());
+  ASSERT_TRUE(engine->AppendSync(One(x[3], Expected::Exact(5), {Ev("T", "x")})).ok());
+  evict();
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    auto soft = engine->Info(x[0]);
+    ASSERT_TRUE(soft.ok());
+    EXPECT_EQ(soft->deleted, DeletedState::kSoft);
+    EXPECT_EQ(soft->version, 5u);
+    auto hard = engine->Info(x[1]);
+    ASSERT_TRUE(hard.ok());
+    EXPECT_EQ(hard->deleted, DeletedState::kHard);
+    auto trim = engine->Info(x[2]);
+    ASSERT_TRUE(trim.ok());
+    EXPECT_EQ(trim->first_version, 4u);
+    EXPECT_EQ(trim->version, 5u);
+    auto live = engine->Info(x[3]);
+    ASSERT_TRUE(live.ok());
+    EXPECT_EQ(live->version, 6u);
+    // The heads agree (cold again after the evictions).
+    EXPECT_EQ(engine->AppendSync(One(x[1], Expected::Any(), {Ev("T", "x")})).status().code(),
+              StatusCode::kDeleted);
+    EXPECT_EQ(engine->AppendSync(One(x[3], Expected::Exact(5), {Ev("T", "x")})).status().code(),
+              StatusCode::kConflict);
+    EXPECT_EQ(engine->AppendSync(One(x[2], Expected::Exact(4), {Ev("T", "x")})).status().code(),
+              StatusCode::kConflict);
+  };
+  check("after the evictions");
+  engine.reset();
+  e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  engine = std::move(*e);
+  check("after a reopen");
+  // A revival after an eviction: the soft-deleted stream appended to, evicted, reopened.
+  ASSERT_TRUE(engine->AppendSync(One(x[0], Expected::Exact(5), {Ev("T", "x")})).ok());
+  evict();
+  auto revived = engine->Info(x[0]);
+  ASSERT_TRUE(revived.ok());
+  EXPECT_EQ(revived->deleted, DeletedState::kNone);
+  EXPECT_EQ(revived->version, 6u);
+  EXPECT_EQ(revived->first_version, 6u);
+  ASSERT_TRUE(engine->AppendSync(One(x[0], Expected::Exact(6), {Ev("T", "x")})).ok());
+}
+
+TEST(EngineFormat, AVersion1DirectoryIsUpgradedAtOpen) {
+  testing::TempDir dir;
+  EngineOptions o = OneShardOn(dir, nullptr);
+  {
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_TRUE((*e)->AppendSync(One("acme/a/1", Expected::NoStream(), {Ev("T", "1")})).ok());
+  }
+  auto m = ReadManifest(PosixFileSystem(), o.data_dir);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->format_version, kDataDirFormat);
+  m->format_version = 1;  // as a version 1 binary left it (its entries are all current)
+  ASSERT_TRUE(WriteManifest(PosixFileSystem(), o.data_dir, *m).ok());
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(ReadManifest(PosixFileSystem(), o.data_dir)->format_version, kDataDirFormat);
+  EXPECT_TRUE((*e)->AppendSync(One("acme/a/1", Expected::Exact(1), {Ev("T", "2")})).ok());
+  e->reset();
+  m->format_version = kDataDirFormat + 1;
+  ASSERT_TRUE(WriteManifest(PosixFileSystem(), o.data_dir, *m).ok());
+  e = Engine::Open(o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), StatusCode::kCorruption);
 }
 
 }  // namespace

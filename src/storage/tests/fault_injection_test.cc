@@ -18,6 +18,7 @@
 
 #include "cairn/engine.h"
 #include "io/fault_env.h"
+#include "testing/manual_clock_env.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {
@@ -273,6 +274,175 @@ TEST_F(FaultTest, IndexWriteFailsWhileTheNextLogWriteIsInFlight) {
   auto v = e->Verify({0, 1, UINT64_MAX});
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->detail;
+}
+
+// Appends leave a stream's metadata entry behind its runs. A fail-stop skips the close that
+// brings the entries up to date and marks them, but the index is still closed (RocksDB
+// flushes it): its checkpoint is past the last mark (taken at open), with every entry behind.
+// The reopened shard rewrites them from the records past the mark.
+TEST_F(FaultTest, HeadsAheadOfTheIndexSurviveAFailStop) {
+  FaultInjectionEnv env(Env::Default());
+  constexpr int kStreams = 500;
+  constexpr uint64_t kRounds = 40;
+  // One transaction appending an event to every stream, each expecting `version`.
+  auto round = [&](uint64_t version) {
+    AppendRequest t;
+    t.transaction = true;
+    for (int i = 0; i < kStreams; ++i) {
+      t.clauses.push_back({"acme/h/" + std::to_string(i),
+                           version == 0 ? Expected::NoStream() : Expected::Exact(version),
+                           {{"Ev", Payload(i), "", std::nullopt, std::nullopt}}});
+    }
+    return t;
+  };
+  auto e = Open(&env);
+  ASSERT_NE(e, nullptr);
+  for (uint64_t v = 0; v < kRounds; ++v) {
+    auto r = e->AppendSync(round(v));
+    ASSERT_TRUE(r.ok()) << v << ": " << r.status().ToString();
+  }
+  env.plan().write_errno = EIO;
+  ASSERT_FALSE(e->AppendSync(round(kRounds)).ok());
+  e.reset();
+  e = Open(nullptr);
+  ASSERT_NE(e, nullptr);
+  const EngineStats st = e->Stats();
+  EXPECT_EQ(st.recovery_replayed_events, 0u);
+  // One record per round past the last mark (the shard's first index flush, right after
+  // the first rounds, takes one).
+  EXPECT_GE(st.recovery_meta_records, kRounds - 5);
+  EXPECT_LE(st.recovery_meta_records, kRounds);
+  for (int i : {0, 250, 499}) {
+    auto info = e->Info("acme/h/" + std::to_string(i));
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->version, kRounds);
+  }
+  EXPECT_EQ(e->AppendSync(round(kRounds - 1)).status().code(), StatusCode::kConflict);
+  auto r = e->AppendSync(round(kRounds));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->streams[0].first_version, kRounds + 1);
+}
+
+// A metadata mark is written a bounded number of entries per loop turn: thousands of heads
+// ahead of their entries take several turns, and once the mark is down, a crash rewrites only
+// the entries of the records past it.
+TEST_F(FaultTest, AMetadataMarkOverSeveralTurnsBoundsWhatRecoveryRewrites) {
+  testing::ManualClockEnv clock_env(1'800'000'000'000);
+  FaultInjectionEnv env(&clock_env);
+  auto e = Open(&env);
+  ASSERT_NE(e, nullptr);
+  constexpr int kStreams = 5000;  // more than one turn's entries (512)
+  auto round = [&](uint64_t version, int streams) {
+    for (int b = 0; b < streams; b += 1000) {
+      AppendRequest t;
+      t.transaction = true;
+      for (int i = b; i < b + 1000; ++i) {
+        t.clauses.push_back({"acme/m/" + std::to_string(i),
+                             version == 0 ? Expected::NoStream() : Expected::Exact(version),
+                             {{"Ev", Payload(i), "", std::nullopt, std::nullopt}}});
+      }
+      auto r = e->AppendSync(t);
+      ASSERT_TRUE(r.ok()) << version << ": " << r.status().ToString();
+    }
+  };
+  round(0, kStreams);
+  round(1, kStreams);                  // 5,000 heads ahead of their entries (10 records)
+  clock_env.manual().Advance(11'000);  // the next loop turns flush the index and take a mark
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(e->AppendSync(OneEvent("acme/s/0", i)).ok());
+  round(2, 3000);  // 3 records past the mark; streams 3000-4999 have none
+  env.plan().write_errno = EIO;
+  ASSERT_FALSE(e->AppendSync(OneEvent("acme/s/0", 99)).ok());
+  e.reset();
+  e = Open(nullptr);
+  ASSERT_NE(e, nullptr);
+  const EngineStats st = e->Stats();
+  // Past the mark: the 3 records of the last round and at most the 10 single appends; without
+  // the mark, all 23 records since the first.
+  EXPECT_GE(st.recovery_meta_records, 3u);
+  EXPECT_LE(st.recovery_meta_records, 13u);
+  // Streams with no record past the mark have the entries the mark wrote.
+  for (int i : {0, 2047, 2048, 2999, 3000, 4999}) {
+    auto info = e->Info("acme/m/" + std::to_string(i));
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->version, i < 3000 ? 3u : 2u) << i;
+  }
+  for (int b = 0; b < kStreams; b += 1000) {  // every head exact
+    AppendRequest t;
+    t.transaction = true;
+    for (int i = b; i < b + 1000; ++i) {
+      t.clauses.push_back({"acme/m/" + std::to_string(i),
+                           Expected::Exact(i < 3000 ? 3 : 2),
+                           {{"Ev", Payload(i), "", std::nullopt, std::nullopt}}});
+    }
+    auto r = e->AppendSync(t);
+    ASSERT_TRUE(r.ok()) << b << ": " << r.status().ToString();
+  }
+}
+
+// A delete, trim or revival counts its head as current as soon as it is queued, before its
+// batch is durable. A metadata mark taken meanwhile must still write the entry of what the
+// index holds: if the batch then fails, the reopened shard reads that entry, not the head.
+TEST_F(FaultTest, AMarkTakenWhileAStateChangeIsPendingKeepsTheIndexedEntry) {
+  for (int kind = 0; kind < 3; ++kind) {
+    SCOPED_TRACE(kind == 0 ? "trim" : kind == 1 ? "soft delete" : "revival");
+    testing::ManualClockEnv clock_env(1'800'000'000'000);
+    FaultInjectionEnv env(&clock_env);
+    FaultPlan& p = env.plan();
+    struct ReleaseHeld {
+      FaultPlan& p;
+      ~ReleaseHeld() { p.writes_allowed = -1; }
+    } release{p};
+    auto e = Open(&env);  // the same directory each time, a stream of its own
+    ASSERT_NE(e, nullptr);
+    const std::string x = "acme/x/" + std::to_string(kind);
+    uint64_t v = 0;
+    auto append = [&](Engine* engine) {
+      return engine->AppendSync(
+          {false,
+           "",
+           {{x, Expected::Exact(v), {{"Ev", Payload(0), "", std::nullopt, std::nullopt}}}}});
+    };
+    for (; v < 5; ++v) ASSERT_TRUE(append(e.get()).ok());  // cached: the entry stays at 1
+    if (kind == 2) {
+      ASSERT_TRUE(e->DeleteSync({x, Expected::Exact(5), false}).ok());
+      for (int i = 0; i < 3000; ++i) {  // push x out: its entry (soft-deleted) is written
+        ASSERT_TRUE(
+            e->AppendSync(OneEvent("acme/fill" + std::to_string(kind) + "/" + std::to_string(i), i))
+                .ok());
+      }
+    }
+    p.writes_allowed = 0;
+    const uint64_t writes = p.log_writes;
+    std::atomic<int> answered{0};
+    if (kind == 0) {
+      e->Trim({x, 3}, [&](Result<StreamInfo>) { ++answered; });
+    } else if (kind == 1) {
+      e->Delete({x, Expected::Exact(5), false}, [&](Result<StreamInfo>) { ++answered; });
+    } else {
+      e->Append({false,
+                 "",
+                 {{x, Expected::Exact(5), {{"Ev", Payload(1), "", std::nullopt, std::nullopt}}}}},
+                [&](Result<AppendResult>) { ++answered; });
+    }
+    ASSERT_TRUE(WaitFor([&] { return p.log_writes == writes + 1; }));  // held
+    clock_env.manual().Advance(11'000);  // the next loop turns take a metadata mark
+    const uint64_t polls = p.disk_polls;
+    ASSERT_TRUE(WaitFor([&] { return p.disk_polls >= polls + 3; }));
+    p.dead = true;
+    p.writes_allowed = -1;  // the held write fails: the change never happened
+    ASSERT_TRUE(WaitFor([&] { return answered == 1; }));
+    e.reset();
+    e = Open(nullptr);
+    ASSERT_NE(e, nullptr);
+    auto info = e->Info(x);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->version, 5u);
+    EXPECT_EQ(info->deleted, kind == 2 ? DeletedState::kSoft : DeletedState::kNone);
+    v = 5;
+    auto r = append(e.get());  // the head agrees with the index
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->streams[0].first_version, 6u);
+  }
 }
 
 TEST_F(FaultTest, TornTailIsTruncated) {

@@ -18,6 +18,7 @@
 #include "storage/record.h"
 #include "storage/record_indexer.h"
 #include "storage/shard_index.h"
+#include "storage/stream_lookup.h"
 #include "testing/temp_dir.h"
 
 namespace cairn {
@@ -429,6 +430,135 @@ TEST(IndexKeys, OrderAndRoundTrips) {
   EXPECT_FALSE(index::DecodeStreamMeta(index::EncodeStreamMeta(m) + "x").has_value());
 }
 
+TEST(IndexKeys, RunsKeepTheirTimeAndOlderRunsStillDecode) {
+  index::Run r{10, 3, {1, 2, 3}, 444};
+  const std::string v = index::EncodeRun(r);
+  ASSERT_EQ(v.size(), 32u);
+  auto r2 = index::DecodeRun(v);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->first_position, 10u);
+  EXPECT_EQ(r2->count, 3u);
+  EXPECT_EQ(r2->entries.length, 3u);
+  EXPECT_EQ(r2->updated_ms, 444u);
+  auto old = index::DecodeRun(v.substr(0, 24));  // a run written before the time was kept
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->entries.offset, 2u);
+  EXPECT_EQ(old->updated_ms, 0u);
+  EXPECT_FALSE(index::DecodeRun(v.substr(0, 28)).has_value());
+  EXPECT_FALSE(index::DecodeRun(v + "x").has_value());
+}
+
+class StreamLookupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto idx = ShardIndex::Open(dir_.Sub("index"), MakeIndexResources(8u << 20, 4u << 20, 1));
+    ASSERT_TRUE(idx.ok()) << idx.status().ToString();
+    index_ = std::move(*idx);
+  }
+  void PutMeta(std::string_view stream, const index::StreamMeta& m) {
+    rocksdb::WriteBatch wb;
+    (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(m));
+    ASSERT_TRUE(index_->Write(&wb).ok());
+  }
+  void PutRun(uint64_t stream_id, uint64_t first_version, uint32_t count, uint64_t ms,
+              std::string value = {}) {
+    if (value.empty()) value = index::EncodeRun(index::Run{first_version, count, {1, 0, 8}, ms});
+    rocksdb::WriteBatch wb;
+    (void)wb.Put(index::RunKey(stream_id, first_version), value);
+    ASSERT_TRUE(index_->Write(&wb).ok());
+  }
+  // The lookup through the index and through a view, which must agree.
+  std::optional<StreamLookup> Lookup(std::string_view stream) {
+    auto a = LookupStream(*index_, stream);
+    auto view = index_->NewView();
+    auto b = LookupStream(*view, stream);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    if (!a.ok() || !b.ok()) return std::nullopt;
+    EXPECT_EQ(a->has_value(), b->has_value());
+    if (a->has_value() && b->has_value()) {
+      EXPECT_EQ((*a)->meta.version, (*b)->meta.version);
+      EXPECT_EQ((*a)->meta.updated_ms, (*b)->meta.updated_ms);
+      EXPECT_EQ((*a)->stored_version, (*b)->stored_version);
+    }
+    return *a;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ShardIndex> index_;
+};
+
+TEST_F(StreamLookupTest, FollowsTheRunsWrittenAfterTheMetadataEntry) {
+  EXPECT_FALSE(Lookup("acme/a/none").has_value());
+  // Stream 7: entry written at version 2; runs 1-2, 3, 4-6 (the later ones without it).
+  PutMeta("acme/a/7", index::StreamMeta{7, 2, 1, 50, 100, DeletedState::kNone});
+  PutRun(7, 1, 2, 100);
+  auto cur = Lookup("acme/a/7");
+  ASSERT_TRUE(cur.has_value());
+  EXPECT_EQ(cur->meta.version, 2u);
+  EXPECT_EQ(cur->meta.updated_ms, 100u);
+  EXPECT_EQ(cur->stored_version, 2u);
+  PutRun(7, 3, 1, 200);
+  PutRun(7, 4, 3, 300);
+  PutRun(8, 1, 9, 900);  // the next stream's runs are not this one's
+  auto behind = Lookup("acme/a/7");
+  ASSERT_TRUE(behind.has_value());
+  EXPECT_EQ(behind->meta.version, 6u);
+  EXPECT_EQ(behind->meta.updated_ms, 300u);
+  EXPECT_EQ(behind->stored_version, 2u);
+  EXPECT_EQ(behind->meta.created_ms, 50u);
+  EXPECT_EQ(behind->meta.first_readable, 1u);
+  // A view keeps what it saw: runs written after it are not followed.
+  auto view = index_->NewView();
+  PutRun(7, 7, 1, 400);
+  auto seen = LookupStream(*view, "acme/a/7");
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  EXPECT_EQ((*seen)->meta.version, 6u);
+  EXPECT_EQ(Lookup("acme/a/7")->meta.version, 7u);
+  // A deleted stream's entry holds its whole version: no lookup of runs past it.
+  PutMeta("acme/a/9", index::StreamMeta{9, 3, 4, 50, 500, DeletedState::kSoft});
+  PutRun(9, 4, 1, 600);  // cannot happen (a revival rewrites the entry); shows it is not read
+  EXPECT_EQ(Lookup("acme/a/9")->meta.version, 3u);
+}
+
+TEST_F(StreamLookupTest, ABadLastRunIsCorruptionNotAWrongVersion) {
+  PutMeta("acme/a/7", index::StreamMeta{7, 2, 1, 50, 100, DeletedState::kNone});
+  PutRun(7, 3, 1, 200);
+  PutRun(7, 4, 1, 200, "short");
+  auto r = LookupStream(*index_, "acme/a/7");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("acme/a/7"), std::string::npos) << r.status().ToString();
+}
+
+TEST(HeadCache, EvictedHeadsAheadOfTheirEntryAreHandedOver) {
+  HeadCache cache(4096);
+  std::vector<std::pair<std::string, uint64_t>> handed;
+  cache.set_on_evict([&](std::string_view stream, const StreamHead& head) {
+    handed.emplace_back(std::string(stream), head.version);
+  });
+  StreamHead h;
+  h.exists = true;
+  h.version = 5;
+  h.meta_version = 3;  // behind
+  StreamHead* pinned = cache.Insert("acme/behind/pinned", h);
+  HeadCache::Pin(pinned);
+  cache.Insert("acme/behind/0", h);
+  h.meta_version = 5;  // current
+  cache.Insert("acme/current/0", h);
+  StreamHead missing;  // a stream that does not exist has no entry to write
+  cache.Insert("acme/missing/0", missing);
+  EXPECT_TRUE(HeadCache::Behind(*cache.Peek("acme/behind/0")));
+  EXPECT_FALSE(HeadCache::Behind(*cache.Peek("acme/current/0")));
+  EXPECT_FALSE(HeadCache::Behind(*cache.Peek("acme/missing/0")));
+  h.meta_version = h.version;
+  for (int i = 0; i < 200; ++i) cache.Insert("acme/filler/" + std::to_string(i), h);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].first, "acme/behind/0");
+  EXPECT_EQ(handed[0].second, 5u);
+  EXPECT_NE(cache.Find("acme/behind/pinned"), nullptr);
+}
+
 TEST(HeadCache, EvictsLeastRecentlyUsedButNeverPinned) {
   HeadCache cache(4096);
   StreamHead h;
@@ -464,6 +594,19 @@ TEST(Manifest, WriteReadRoundTrip) {
   EXPECT_EQ(r->created_ms, 123u);
   EXPECT_EQ(ReadManifest(PosixFileSystem(), dir.Sub("none")).status().code(),
             StatusCode::kNotFound);
+  EXPECT_EQ(r->format_version, kDataDirFormat);
+  m.format_version = 1;  // read, to be upgraded by the engine
+  ASSERT_TRUE(WriteManifest(PosixFileSystem(), dir.path(), m).ok());
+  r = ReadManifest(PosixFileSystem(), dir.path());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->format_version, 1u);
+  m.format_version = kDataDirFormat + 1;  // a newer binary's
+  ASSERT_TRUE(WriteManifest(PosixFileSystem(), dir.path(), m).ok());
+  r = ReadManifest(PosixFileSystem(), dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("unsupported data directory format 3"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST(Format, SegmentHeaderAndNames) {
