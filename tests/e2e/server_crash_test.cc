@@ -107,23 +107,33 @@ std::string Check(uint16_t port, std::vector<std::vector<StreamModel>>* all) {
   std::string failure;
   for (auto& streams : *all) {
     for (StreamModel& s : streams) {
-      auto* r = static_cast<redisReply*>(redisCommand(ctx, "EREAD %s COUNT 10000", s.name.c_str()));
-      if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
-        failure = "EREAD " + s.name + " failed";
-        if (r) freeReplyObject(r);
-        break;
+      // Every event, a page of at most 10,000 (a read's limit) at a time.
+      std::vector<redisReply*> pages;
+      std::vector<const redisReply*> events;
+      for (unsigned long long from = 1;;) {
+        auto* r = static_cast<redisReply*>(
+            redisCommand(ctx, "EREAD %s FROM %llu COUNT 10000", s.name.c_str(), from));
+        if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
+          failure = "EREAD " + s.name + " failed";
+          if (r) freeReplyObject(r);
+          break;
+        }
+        pages.push_back(r);
+        const redisReply* page = MapValue(r, "events");
+        for (size_t i = 0; i < page->elements; ++i) events.push_back(page->element[i]);
+        if (page->elements < 10000) break;
+        from += page->elements;
       }
-      const redisReply* events = MapValue(r, "events");
-      size_t n = events->elements;
-      size_t acked = s.acked.size();
-      bool committed_pending = n == acked + s.pending.size() && !s.pending.empty();
-      if (n != acked && !committed_pending) {
+      const size_t n = events.size();
+      const size_t acked = s.acked.size();
+      const bool committed_pending = n == acked + s.pending.size() && !s.pending.empty();
+      if (failure.empty() && n != acked && !committed_pending) {
         failure = s.name + ": " + std::to_string(n) + " events after restart, acknowledged " +
                   std::to_string(acked) + " with " + std::to_string(s.pending.size()) +
                   " in flight";
       }
       for (size_t i = 0; i < n && failure.empty(); ++i) {
-        const redisReply* e = events->element[i];
+        const redisReply* e = events[i];
         long long version = Field(e, "version");
         const redisReply* data = MapValue(e, "data");
         std::string got(data->str, data->len);
@@ -133,9 +143,11 @@ std::string Check(uint16_t port, std::vector<std::vector<StreamModel>>* all) {
                     std::to_string(version) + " data '" + got + "', expected '" + want + "'";
         }
       }
-      if (committed_pending) s.acked.insert(s.acked.end(), s.pending.begin(), s.pending.end());
+      if (committed_pending && failure.empty()) {
+        s.acked.insert(s.acked.end(), s.pending.begin(), s.pending.end());
+      }
       s.pending.clear();
-      freeReplyObject(r);
+      for (redisReply* r : pages) freeReplyObject(r);
       if (!failure.empty()) break;
     }
     if (!failure.empty()) break;
