@@ -15,6 +15,12 @@ namespace cairn {
 namespace {
 
 constexpr uint32_t kIdlePollMs = 100;
+
+// The metadata entry a head stands for (written when the head is evicted or marked).
+index::StreamMeta MetaOf(const StreamHead& h) {
+  return index::StreamMeta{h.stream_id,  h.version,    h.first_readable,
+                           h.created_ms, h.updated_ms, h.deleted};
+}
 constexpr int kPrefetchThreads = 2;
 constexpr uint64_t kFlushEveryBytes = 1024u << 20;  // bounds the log replayed after a crash
 constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
@@ -288,14 +294,7 @@ Result<StreamHead*> Shard::GetHead(const std::string& stream, bool* was_cached) 
 void Shard::OnHeadEvicted(std::string_view stream, const StreamHead& head) {
   // Its runs are all indexed (an unindexed batch pins its heads), so the entry is right
   // whenever it is written; any later change of the stream is in a later index write.
-  index::StreamMeta m;
-  m.stream_id = head.stream_id;
-  m.version = head.version;
-  m.first_readable = head.first_readable;
-  m.created_ms = head.created_ms;
-  m.updated_ms = head.updated_ms;
-  m.deleted = head.deleted;
-  behind_meta_.insert_or_assign(std::string(stream), m);
+  behind_meta_.insert_or_assign(std::string(stream), MetaOf(head));
 }
 
 Status Shard::WriteBehindMeta() {
@@ -341,18 +340,14 @@ Status Shard::ContinueMetaMark(size_t max_entries) {
       continue;
     }
     if (!HeadCache::Behind(*h)) continue;
-    const index::StreamMeta m{h->stream_id,  h->version,    h->first_readable,
-                              h->created_ms, h->updated_ms, h->deleted};
-    (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(m));
-    h->meta_version = m.version;
+    (void)wb.Put(index::StreamKey(stream), index::EncodeStreamMeta(MetaOf(*h)));
+    h->meta_version = h->version;
   }
   if (mark_next_ < mark_names_.size()) return wb.Count() > 0 ? index_->Write(&wb) : Status::Ok();
   marking_ = false;
   mark_names_.clear();
   mark_names_.shrink_to_fit();
-  std::string v = index::EncodeCheckpoint(mark_from_);
-  (void)wb.Put(rocksdb::Slice(index::MetaMarkKey()), rocksdb::Slice(v));
-  return index_->Write(&wb);
+  return WriteMetaMark(mark_from_, &wb);
 }
 
 Status Shard::MarkMeta() {
@@ -361,8 +356,8 @@ Status Shard::MarkMeta() {
   return ContinueMetaMark(SIZE_MAX);
 }
 
-Status Shard::WriteMetaMark(rocksdb::WriteBatch* wb) {
-  std::string v = index::EncodeCheckpoint(indexed_cp_);
+Status Shard::WriteMetaMark(const index::Checkpoint& covered, rocksdb::WriteBatch* wb) {
+  std::string v = index::EncodeCheckpoint(covered);
   (void)wb->Put(rocksdb::Slice(index::MetaMarkKey()), rocksdb::Slice(v));
   Status st = index_->Write(wb);
   wb->Clear();

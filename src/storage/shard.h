@@ -190,7 +190,9 @@ class Shard final : public ShardLoop {
   // Recovery: the metadata entries of the records from `mark` to `cp` (already indexed).
   Status RewriteMetaSince(const index::Checkpoint& mark, const index::Checkpoint& cp,
                           const std::vector<uint64_t>& ids);
-  Status WriteMetaMark(rocksdb::WriteBatch* wb);
+  // Adds M = `covered` (the records before it have their metadata entries) to `wb`, writes
+  // it and clears it.
+  Status WriteMetaMark(const index::Checkpoint& covered, rocksdb::WriteBatch* wb);
   Result<Batch*> BatchWithRoom(size_t record_bytes);
   // Starts segment segment_id_ + 1 and makes it the one written. In the background (the
   // running loop), the segment thread creates (or takes the spare) and publishes its file:

@@ -29,16 +29,17 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 // next to the previous one of its prefix skips the descent through the skip list. Keys a
 // shard writes in increasing order get a prefix that groups them: positions (P), scope
 // entries per org or org/type (G, H: up to the NUL after the name), idempotency expiries
-// (X), the runs of one stream (E + stream id: versions only grow). A stream's metadata (S)
-// is rewritten in place (creation, revival, delete, trim, an evicted head): the whole key is
-// the prefix, so the new value goes right next to the previous one. The hints live in the
+// (X), the runs of one stream (E + stream id: versions only grow). The hints live in the
 // memtable and die with it.
 //
 // A hint costs the memtable a splice (232 bytes of its arena) and a hint-map entry the first
 // time it sees a prefix, and pays only when the next key of that prefix comes before many
-// other keys have been inserted around it. So S and E keys are hinted only for the streams the
+// other keys have been inserted around it. So E keys are hinted only for the streams the
 // shard names for the write in progress (InsertHints: those appended to a moment ago); a new
-// stream or one last written long ago is inserted by a plain descent. The write's hints reach
+// stream or one last written long ago is inserted by a plain descent. A stream's metadata (S)
+// is written when an append creates or revives the stream or finds its head uncached, by a
+// delete or trim, and when a head that fell behind is evicted or marked: rarely twice in a
+// memtable's life, so never hinted. The write's hints reach
 // the prefix extractor through this thread-local: RocksDB inserts into the memtable on the
 // thread that calls Write (the shard's, the index's only writer).
 thread_local const InsertHints* t_hints = nullptr;
@@ -57,8 +58,6 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
       case index::kRunTag:
         if (key.size() >= 9) return rocksdb::Slice(key.data(), 9);
         break;
-      case index::kStreamTag:
-        return key;
       default:
         break;
     }
@@ -75,9 +74,6 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
       case index::kRunTag:
         return key.size() >= 9 && t_hints != nullptr &&
                t_hints->HasId(DecodeBigEndian64(key.data() + 1));
-      case index::kStreamTag:
-        return t_hints != nullptr &&
-               t_hints->HasName(std::string_view(key.data() + 1, key.size() - 1));
       default:
         return false;
     }
@@ -86,20 +82,7 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
 
 }  // namespace
 
-void InsertHints::Add(std::string_view stream, uint64_t stream_id) {
-  names_.push_back(std::hash<std::string_view>()(stream));
-  ids_.push_back(stream_id);
-}
-
-void InsertHints::Seal() {
-  std::sort(names_.begin(), names_.end());
-  std::sort(ids_.begin(), ids_.end());
-}
-
-bool InsertHints::HasName(std::string_view stream) const {
-  return !names_.empty() &&
-         std::binary_search(names_.begin(), names_.end(), std::hash<std::string_view>()(stream));
-}
+void InsertHints::Seal() { std::sort(ids_.begin(), ids_.end()); }
 
 bool InsertHints::HasId(uint64_t stream_id) const {
   return std::binary_search(ids_.begin(), ids_.end(), stream_id);

@@ -30,24 +30,21 @@ struct IndexResources {
 IndexResources MakeIndexResources(uint64_t block_cache_bytes, uint64_t memtable_bytes,
                                   uint32_t shards);
 
-// The streams of one index write whose metadata (S) and runs (E) get memtable insert hints:
-// those written a moment ago, whose previous entries are still next to where the new ones go.
-// Any other stream's keys are inserted without a hint, so that the memtable does not allocate
-// a splice (232 bytes of its arena) and a hint-map entry for a stream it will not see again.
+// The streams of one index write whose runs (E) get memtable insert hints: those written a
+// moment ago, whose previous runs are still next to where the new ones go. Any other stream's
+// runs are inserted without a hint, so that the memtable does not allocate a splice (232 bytes
+// of its arena) and a hint-map entry for a stream it will not see again. Stream metadata (S)
+// is never hinted: an append to a stream written a moment ago (its head cached) leaves its
+// entry behind instead of rewriting it.
 class InsertHints {
  public:
-  void Clear() {
-    names_.clear();
-    ids_.clear();
-  }
-  void Add(std::string_view stream, uint64_t stream_id);
+  void Clear() { ids_.clear(); }
+  void Add(uint64_t stream_id) { ids_.push_back(stream_id); }
   void Seal();  // before the write: sorts for lookups
-  bool HasName(std::string_view stream) const;
   bool HasId(uint64_t stream_id) const;
   bool empty() const { return ids_.empty(); }
 
  private:
-  std::vector<uint64_t> names_;  // hashes of stream names
   std::vector<uint64_t> ids_;
 };
 

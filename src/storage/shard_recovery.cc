@@ -52,7 +52,7 @@ Status Shard::Recover() {
   indexed_cp_ = index::Checkpoint{next_position_, segment_id_,     segment_end_,
                                   chain_head_,    next_stream_id_, last_timestamp_ms_};
   rocksdb::WriteBatch wb;
-  return WriteMetaMark(&wb);
+  return WriteMetaMark(indexed_cp_, &wb);
 }
 
 Status Shard::RewriteMetaSince(const index::Checkpoint& mark, const index::Checkpoint& cp,

@@ -154,10 +154,10 @@ void Shard::ProcessAppend(WriteOp& op) {
     const bool write_meta = created || h.deleted != DeletedState::kNone || head_was_cached_[i] == 0;
     clause_meta_.push_back(write_meta ? 1 : 0);
     if (!write_meta && !HeadCache::Behind(h)) behind_log_.push_back(c.stream);  // falls behind
-    // Written a moment ago: its previous metadata and run are where the new ones go, and few
-    // keys can have been inserted next to them since, so an insert hint pays for itself.
+    // Written a moment ago: its previous run is where the new one goes, and few keys can
+    // have been inserted next to it since, so an insert hint pays for itself.
     if (!created && h.last_position != 0 && next_position_ - h.last_position <= kHintWindow) {
-      batch->hints.Add(c.stream, h.stream_id);
+      batch->hints.Add(h.stream_id);
     }
     if (created) {
       h.stream_id = next_stream_id_++;
