@@ -3,6 +3,7 @@
 // it is SIGKILLed; every acknowledged append is reported on a pipe (crash_workload.h).
 //
 // Usage: crash_child <data_dir> <cycle_seed> <pipe_fd>
+//        crash_child <data_dir> mark <pipe_fd>   (MarkThenFlush below)
 //
 // Each worker thread owns a set of streams (only it appends to them), so it knows their
 // exact versions and can append with an exact expected version, with ANY, or as a
@@ -29,6 +30,7 @@
 #include "base/random.h"
 #include "cairn/engine.h"
 #include "crash_workload.h"
+#include "testing/manual_clock_env.h"
 
 namespace cairn::crash {
 namespace {
@@ -225,7 +227,63 @@ class Worker {
   uint64_t completed_ = 0;                              // guarded by mu_
 };
 
+// For the test "an index flush persists the metadata mark it waited for": one shard, a budget
+// whose memtables the workload never fills (so only the flush the shard asks for persists the
+// index), 5,000 streams appended to twice in 10 transactions (their heads ahead of their
+// entries), then the flush's time comes: the shard takes a mark, then flushes. Once the flush
+// is installed, a few single appends follow; then the child reports "R" and
+// waits to be killed. With the mark persisted by the flush, recovery rewrites nothing and
+// replays the single appends; had the flush come before the mark, the flushed index would
+// hold only the mark taken at open, and recovery would rewrite the 10 transactions' records.
+[[noreturn]] void MarkThenFlush(const std::string& dir) {
+  testing::ManualClockEnv env(1'800'000'000'000);
+  EngineOptions o;
+  o.data_dir = dir;
+  o.shards = 1;
+  o.memory_budget_bytes = 256ull << 20;
+  o.env = &env;
+  auto engine = Engine::Open(o);
+  if (!engine.ok()) Die("open: " + engine.status().ToString());
+  Engine* e = engine->get();
+  for (uint64_t version = 0; version < 2; ++version) {
+    for (int b = 0; b < kMarkStreams; b += 1000) {
+      AppendRequest t;
+      t.transaction = true;
+      for (int i = b; i < b + 1000; ++i) {
+        t.clauses.push_back({MarkStream(i),
+                             version == 0 ? Expected::NoStream() : Expected::Exact(version),
+                             {{"Ev", "x", "", std::nullopt, std::nullopt}}});
+      }
+      auto r = e->AppendSync(t);
+      if (!r.ok()) Die("append: " + r.status().ToString());
+    }
+  }
+  // Past the flush interval: the idle shard's next loop turn takes the mark, then flushes.
+  env.manual().Advance(11'000);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  // A table file counts once the flush is installed (the index's current version holds it).
+  while (e->Stats().shards[0].table_reader_bytes == 0) {
+    if (std::chrono::steady_clock::now() > deadline) Die("the index was never flushed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Past the flushed index: replayed after the kill.
+  for (uint64_t v = 0; v < kMarkSingles; ++v) {
+    auto r = e->AppendSync(
+        {false,
+         "",
+         {{"acme/single/0", Expected::Exact(v), {{"Ev", "y", "", std::nullopt, std::nullopt}}}}});
+    if (!r.ok()) Die("append: " + r.status().ToString());
+  }
+  WriteLine("R\n");
+  std::this_thread::sleep_for(std::chrono::seconds(kMaxRunSeconds));
+  Die("not killed after " + std::to_string(kMaxRunSeconds) + " s");
+}
+
 int Main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[2]) == "mark") {
+    g_pipe = std::atoi(argv[3]);
+    MarkThenFlush(argv[1]);
+  }
   if (argc != 4) {
     std::fprintf(stderr, "usage: crash_child <data_dir> <cycle_seed> <pipe_fd>\n");
     return 1;

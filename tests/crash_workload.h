@@ -30,6 +30,12 @@ inline constexpr int kStreamsPerOrgPerWorker = 4;
 inline constexpr const char* kOrgs[] = {"acme", "beta", "gamma", "delta", "kappa", "omega"};
 inline constexpr size_t kOrgCount = sizeof(kOrgs) / sizeof(kOrgs[0]);
 
+// The metadata-mark scenario (crash_child's "mark" mode): streams appended to twice, in
+// transactions of 1,000, then single appends to one more stream after the index flush.
+inline constexpr int kMarkStreams = 5000;
+inline constexpr uint64_t kMarkSingles = 10;
+inline std::string MarkStream(int i) { return "acme/mark/" + std::to_string(i); }
+
 inline EngineOptions Options(const std::string& data_dir) {
   EngineOptions o;
   o.data_dir = data_dir;

@@ -53,6 +53,10 @@ struct EngineStats {
   uint64_t recovery_replayed_events = 0;
   // Records whose stream metadata entries recovery rewrote (those a crash left behind).
   uint64_t recovery_meta_records = 0;
+  // The slowest shard's time in each step of recovery (shards recover in parallel): the
+  // metadata rewrite, then the replay of the log past the index checkpoint.
+  uint64_t recovery_meta_ms = 0;
+  uint64_t recovery_replay_ms = 0;
   uint64_t block_cache_bytes = 0;  // shared by every shard; includes memtable charges
   uint64_t memory_budget_bytes = 0;
 };

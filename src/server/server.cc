@@ -206,9 +206,12 @@ Status Server::Open() {
   for (const auto& sh : st.shards) events += sh.next_position - 1;
   spdlog::info(
       "cairn {} serving: resp {}:{} http {}:{}, {} shards (key {}), {} reactors, data dir {}, "
-      "{} events recovered in {} ms",
+      "{} events recovered in {} ms (metadata of {} records rewritten, slowest shard {} ms; {} "
+      "events replayed, slowest shard {} ms)",
       CAIRN_VERSION, config_.bind, resp_port_, config_.bind, http_port_, engine_->shard_count(),
-      ShardKeyName(engine_->shard_key()), n, engine_->data_dir(), events, st.recovery_ms);
+      ShardKeyName(engine_->shard_key()), n, engine_->data_dir(), events, st.recovery_ms,
+      st.recovery_meta_records, st.recovery_meta_ms, st.recovery_replayed_events,
+      st.recovery_replay_ms);
   return Status::Ok();
 }
 

@@ -581,6 +581,8 @@ EngineStats Engine::Stats() const {
     s.shards.push_back(sh->Stats());
     s.recovery_replayed_events += sh->recovery_replayed_events();
     s.recovery_meta_records += sh->recovery_meta_records();
+    s.recovery_meta_ms = std::max(s.recovery_meta_ms, sh->recovery_meta_ns() / 1000000);
+    s.recovery_replay_ms = std::max(s.recovery_replay_ms, sh->recovery_replay_ns() / 1000000);
   }
   return s;
 }

@@ -69,6 +69,7 @@ Status Shard::Open(const IndexResources& resources) {
   segments_ = std::make_unique<SegmentFiles>(fs, dir_ + "/log");
   CAIRN_ASSIGN_OR_RETURN(disk_, env_->NewAsyncDisk());
   CAIRN_RETURN_IF_ERROR(Recover());
+  last_flush_ns_ = env_->clock()->MonotonicNanos();  // the first timed flush is one interval on
   stat_next_position_ = next_position_;
   prefetch_pool_ =
       std::make_unique<BlockingPool>(kPrefetchThreads, "cairn-lookup-" + std::to_string(id_));
@@ -626,15 +627,14 @@ void Shard::FailStop(const Status& cause) {
 void Shard::Periodic() {
   if (!failed_.ok()) return;
   uint64_t now = env_->clock()->MonotonicNanos();
-  if (unflushed_log_bytes_ >= kFlushEveryBytes ||
-      (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs)) {
-    // A new metadata mark, taken over the next loop turns (ContinueMetaMark below) and
-    // persisted by the next flush: recovery rewrites metadata entries from no further back
-    // than the mark before the last flush.
+  if (!flush_after_mark_ && (unflushed_log_bytes_ >= kFlushEveryBytes ||
+                             (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs))) {
+    // A metadata mark first (or the one in progress), taken over the next loop turns
+    // (ContinueMetaMark below), then the flush, which persists it with the index: after a
+    // crash, recovery rewrites the metadata entries of the records from the mark to the
+    // flush (the mark's few turns of log), then replays the log past the flush.
     if (!marking_) StartMetaMark();
-    Status st = index_->Flush(false);
-    if (!st.ok())
-      std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
+    flush_after_mark_ = true;
     unflushed_log_bytes_ = 0;
     last_flush_ns_ = now;
   }
@@ -648,6 +648,12 @@ void Shard::Periodic() {
       FailStop(st);
       return;
     }
+  }
+  if (flush_after_mark_ && !marking_) {
+    flush_after_mark_ = false;
+    Status st = index_->Flush(false);
+    if (!st.ok())
+      std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
   }
   if (now - last_sweep_ns_ >= kSweepEveryNs || sweep_behind_) {
     last_sweep_ns_ = now;

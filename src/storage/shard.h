@@ -111,6 +111,8 @@ class Shard final : public ShardLoop {
   ShardStats Stats() const;
   uint64_t recovery_replayed_events() const { return replayed_events_; }
   uint64_t recovery_meta_records() const { return meta_records_; }
+  uint64_t recovery_meta_ns() const { return meta_ns_; }
+  uint64_t recovery_replay_ns() const { return replay_ns_; }
 
  private:
   struct Completion {
@@ -246,6 +248,9 @@ class Shard final : public ShardLoop {
   index::Checkpoint mark_from_;
   std::vector<std::string> mark_names_;
   size_t mark_next_ = 0;
+  // An index flush is due: it waits for the mark in progress, so that it persists that mark
+  // and recovery rewrites entries from no further back than the flush's trigger.
+  bool flush_after_mark_ = false;
   // ProcessAppend's scratch: which clauses (with events) rewrite their stream's metadata, and
   // which of its heads were cached.
   std::vector<uint8_t> clause_meta_;
@@ -343,6 +348,8 @@ class Shard final : public ShardLoop {
   uint64_t unflushed_log_bytes_ = 0;
   uint64_t replayed_events_ = 0;
   uint64_t meta_records_ = 0;  // rewritten by RewriteMetaSince
+  uint64_t meta_ns_ = 0;       // spent in RewriteMetaSince
+  uint64_t replay_ns_ = 0;     // spent replaying the log past the checkpoint
 
   // Counters read by Stats() from other threads.
   std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0}, stat_batch_bytes_{0},
