@@ -260,7 +260,8 @@ class Worker {
   }
   // Past the flush interval: the idle shard's next loop turn takes the mark, then flushes.
   env.manual().Advance(11'000);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  // Well within the parent's wait for "R" (60 s from the start), so that this message is seen.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   // A table file counts once the flush is installed (the index's current version holds it).
   while (e->Stats().shards[0].table_reader_bytes == 0) {
     if (std::chrono::steady_clock::now() > deadline) Die("the index was never flushed");

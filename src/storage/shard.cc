@@ -624,17 +624,30 @@ void Shard::FailStop(const Status& cause) {
   inflight_keys_.clear();
 }
 
+void Shard::FlushIndex() {
+  Status st = index_->Flush(false);
+  if (!st.ok())
+    std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
+}
+
 void Shard::Periodic() {
   if (!failed_.ok()) return;
   uint64_t now = env_->clock()->MonotonicNanos();
-  if (!flush_after_mark_ && (unflushed_log_bytes_ >= kFlushEveryBytes ||
-                             (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs))) {
-    // A metadata mark first (or the one in progress), taken over the next loop turns
-    // (ContinueMetaMark below), then the flush, which persists it with the index: after a
-    // crash, recovery rewrites the metadata entries of the records from the mark to the
-    // flush (the mark's few turns of log), then replays the log past the flush.
-    if (!marking_) StartMetaMark();
-    flush_after_mark_ = true;
+  if (unflushed_log_bytes_ >= kFlushEveryBytes ||
+      (unflushed_log_bytes_ > 0 && now - last_flush_ns_ >= kFlushEveryNs)) {
+    if (!flush_after_mark_) {
+      // A metadata mark first (or the one in progress), taken over the next loop turns
+      // (ContinueMetaMark below), then the flush, which persists it with the index: after a
+      // crash, recovery rewrites the metadata entries of the records from the mark to the
+      // flush (the mark's few turns of log), then replays the log past the flush.
+      if (!marking_) StartMetaMark();
+      flush_after_mark_ = true;
+    } else {
+      // The mark has taken a whole interval (many heads falling behind faster than it writes
+      // them): the flush goes ahead without it, so that the log replayed after a crash stays
+      // bounded, and the mark's end asks for another.
+      FlushIndex();
+    }
     unflushed_log_bytes_ = 0;
     last_flush_ns_ = now;
   }
@@ -651,9 +664,7 @@ void Shard::Periodic() {
   }
   if (flush_after_mark_ && !marking_) {
     flush_after_mark_ = false;
-    Status st = index_->Flush(false);
-    if (!st.ok())
-      std::fprintf(stderr, "cairn: shard %u: index flush: %s\n", id_, st.ToString().c_str());
+    FlushIndex();
   }
   if (now - last_sweep_ns_ >= kSweepEveryNs || sweep_behind_) {
     last_sweep_ns_ = now;

@@ -220,6 +220,7 @@ class Shard final : public ShardLoop {
   void CloseSealedSegmentFds();
   void FailStop(const Status& cause);
   void Periodic();
+  void FlushIndex();  // asks for a flush (in the background); a failure is logged
   uint64_t NextTimestamp();
   Status Recover();
   Status RecoverLog();  // Recover's replay of the log
@@ -347,6 +348,7 @@ class Shard final : public ShardLoop {
   bool sweep_behind_ = false;
   uint64_t unflushed_log_bytes_ = 0;
   uint64_t replayed_events_ = 0;
+  uint64_t replayed_records_ = 0;
   uint64_t meta_records_ = 0;  // rewritten by RewriteMetaSince
   uint64_t meta_ns_ = 0;       // spent in RewriteMetaSince
   uint64_t replay_ns_ = 0;     // spent replaying the log past the checkpoint

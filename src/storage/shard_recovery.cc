@@ -52,7 +52,12 @@ Status Shard::Recover() {
   indexed_cp_ = index::Checkpoint{next_position_, segment_id_,     segment_end_,
                                   chain_head_,    next_stream_id_, last_timestamp_ms_};
   rocksdb::WriteBatch wb;
-  return WriteMetaMark(indexed_cp_, &wb);
+  CAIRN_RETURN_IF_ERROR(WriteMetaMark(indexed_cp_, &wb));
+  // What recovery indexed is persisted at once (in the background), with the mark: the first
+  // timed flush comes only one interval after the open, and a crash before it would otherwise
+  // replay and rewrite all of it again.
+  if (replayed_records_ > 0 || meta_records_ > 0) return index_->Flush(false);
+  return Status::Ok();
 }
 
 Status Shard::RewriteMetaSince(const index::Checkpoint& mark, const index::Checkpoint& cp,
@@ -322,6 +327,7 @@ Status Shard::RecoverLog() {
       }
       last_timestamp_ms_ = std::max(last_timestamp_ms_, item.header.timestamp_ms);
       offset = item.next_offset;
+      ++replayed_records_;
       if (++pending >= kReplayBatchRecords) CAIRN_RETURN_IF_ERROR(flush_replay(seg, offset));
     }
     if (ends_log_early) {

@@ -308,8 +308,8 @@ TEST_F(FaultTest, HeadsAheadOfTheIndexSurviveAFailStop) {
   ASSERT_NE(e, nullptr);
   const EngineStats st = e->Stats();
   EXPECT_EQ(st.recovery_replayed_events, 0u);
-  // One record per round past the last mark (the shard's first index flush, right after
-  // the first rounds, takes one).
+  // One record per round past the last mark (the one taken at open, persisted by the close:
+  // the first timed flush, which takes a mark, comes 10 s after the open).
   EXPECT_GE(st.recovery_meta_records, kRounds - 5);
   EXPECT_LE(st.recovery_meta_records, kRounds);
   for (int i : {0, 250, 499}) {
@@ -347,7 +347,7 @@ TEST_F(FaultTest, AMetadataMarkOverSeveralTurnsBoundsWhatRecoveryRewrites) {
   };
   round(0, kStreams);
   round(1, kStreams);                  // 5,000 heads ahead of their entries (10 records)
-  clock_env.manual().Advance(11'000);  // the next loop turns flush the index and take a mark
+  clock_env.manual().Advance(11'000);  // the next loop turns take a mark, then flush the index
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(e->AppendSync(OneEvent("acme/s/0", i)).ok());
   round(2, 3000);  // 3 records past the mark; streams 3000-4999 have none
   env.plan().write_errno = EIO;
