@@ -15,12 +15,6 @@ namespace cairn {
 namespace {
 
 constexpr uint32_t kIdlePollMs = 100;
-
-// The metadata entry a head stands for (written when the head is evicted or marked).
-index::StreamMeta MetaOf(const StreamHead& h) {
-  return index::StreamMeta{h.stream_id,  h.version,    h.first_readable,
-                           h.created_ms, h.updated_ms, h.deleted};
-}
 constexpr int kPrefetchThreads = 2;
 constexpr uint64_t kFlushEveryBytes = 1024u << 20;  // bounds the log replayed after a crash
 constexpr uint64_t kFlushEveryNs = 10'000'000'000ull;
@@ -36,6 +30,12 @@ constexpr uint32_t kMaxBehindMeta = 1024;
 constexpr size_t kMetaMarkEntriesPerTurn = 512;
 // Streams listed as fallen behind before a mark starts without waiting for the next flush.
 constexpr size_t kMaxBehindLog = 1u << 16;
+
+// The metadata entry a head stands for (written when the head is evicted or marked).
+index::StreamMeta MetaOf(const StreamHead& h) {
+  return index::StreamMeta{h.stream_id,  h.version,    h.first_readable,
+                           h.created_ms, h.updated_ms, h.deleted};
+}
 
 }  // namespace
 

@@ -351,7 +351,7 @@ class Shard final : public ShardLoop {
   uint64_t replayed_records_ = 0;
   uint64_t meta_records_ = 0;  // rewritten by RewriteMetaSince
   uint64_t meta_ns_ = 0;       // spent in RewriteMetaSince
-  uint64_t replay_ns_ = 0;     // spent replaying the log past the checkpoint
+  uint64_t replay_ns_ = 0;     // the rest of RecoverLog: the replay past the checkpoint
 
   // Counters read by Stats() from other threads.
   std::atomic<uint64_t> stat_appends_{0}, stat_events_{0}, stat_batches_{0}, stat_batch_bytes_{0},

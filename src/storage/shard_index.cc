@@ -39,9 +39,9 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 // stream or one last written long ago is inserted by a plain descent. A stream's metadata (S)
 // is written when an append creates or revives the stream or finds its head uncached, by a
 // delete or trim, and when a head that fell behind is evicted or marked: rarely twice in a
-// memtable's life, so never hinted. The write's hints reach
-// the prefix extractor through this thread-local: RocksDB inserts into the memtable on the
-// thread that calls Write (the shard's, the index's only writer).
+// memtable's life, so never hinted. The write's hints reach the prefix extractor through this
+// thread-local: RocksDB inserts into the memtable on the thread that calls Write (the shard's,
+// the index's only writer).
 thread_local const InsertHints* t_hints = nullptr;
 
 class InsertHintPrefix final : public rocksdb::SliceTransform {

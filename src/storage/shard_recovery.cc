@@ -46,7 +46,9 @@ uint64_t MaxWriteBytes(const EngineOptions& o) {
 }  // namespace
 
 Status Shard::Recover() {
+  const uint64_t t0 = env_->clock()->MonotonicNanos();
   CAIRN_RETURN_IF_ERROR(RecoverLog());
+  replay_ns_ = env_->clock()->MonotonicNanos() - t0 - meta_ns_;
   // Every metadata entry is current now (the replay rewrote those of its records, and
   // RewriteMetaSince those a crash left behind before them): mark it.
   indexed_cp_ = index::Checkpoint{next_position_, segment_id_,     segment_end_,
@@ -157,19 +159,11 @@ Status Shard::RecoverLog() {
   // Metadata entries appends left behind before the crash, past the last mark (a directory
   // without one, written by format 1, has none behind). Before the replay, which rewrites the
   // later ones.
-  Clock* clock = env_->clock();
-  uint64_t t0 = clock->MonotonicNanos();
+  const uint64_t t0 = env_->clock()->MonotonicNanos();
   if (cp && mark && mark->next_position < cp->next_position) {
     CAIRN_RETURN_IF_ERROR(RewriteMetaSince(*mark, *cp, ids));
   }
-  const uint64_t t1 = clock->MonotonicNanos();
-  meta_ns_ = t1 - t0;
-  struct ReplayTimer {
-    Clock* clock;
-    uint64_t start;
-    uint64_t* out;
-    ~ReplayTimer() { *out = clock->MonotonicNanos() - start; }
-  } replay_timer{clock, t1, &replay_ns_};
+  meta_ns_ = env_->clock()->MonotonicNanos() - t0;
   size_t start = 0;
   uint64_t offset = format::kSegmentHeaderSize;
   if (cp) {
